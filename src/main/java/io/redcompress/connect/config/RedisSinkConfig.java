@@ -1,0 +1,272 @@
+package io.redcompress.connect.config;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.types.Password;
+
+import io.redcompress.connect.codec.Codec;
+
+/** The connector's configuration: one {@link ConfigDef}, built group by group, with typed getters. */
+public final class RedisSinkConfig extends AbstractConfig {
+
+    public static final String CONNECTION_GROUP = "Connection";
+    public static final String KEYS_VALUES_GROUP = "Keys & values";
+    public static final String COMPRESSION_GROUP = "Compression";
+    public static final String RELIABILITY_GROUP = "Reliability";
+    public static final String ERRORS_GROUP = "Errors";
+
+    // Connection
+    public static final String REDIS_URI = "redis.uri";
+    public static final String REDIS_URI_DEFAULT = "redis://localhost:6379";
+    private static final String REDIS_URI_DOC = "Where Redis is: redis://host:port[/database] (rediss:// for TLS). "
+            + "Credentials may be given here (redis://user:password@host:port) or, better, in redis.username and redis.password.";
+    private static final String REDIS_URI_DISPLAY = "Redis URI";
+
+    public static final String REDIS_USERNAME = "redis.username";
+    private static final String REDIS_USERNAME_DOC = "ACL user name (Redis 6+). Leave empty for the default user.";
+    private static final String REDIS_USERNAME_DISPLAY = "User name";
+
+    public static final String REDIS_PASSWORD = "redis.password";
+    private static final String REDIS_PASSWORD_DOC = "Password for AUTH. Overrides a password in redis.uri. Never logged.";
+    private static final String REDIS_PASSWORD_DISPLAY = "Password";
+
+    public static final String REDIS_CONNECT_TIMEOUT_MS = "redis.connect.timeout.ms";
+    public static final long REDIS_CONNECT_TIMEOUT_MS_DEFAULT = 10_000L;
+    private static final String REDIS_CONNECT_TIMEOUT_MS_DOC = "How long to wait for a TCP connection (and TLS handshake) to Redis.";
+    private static final String REDIS_CONNECT_TIMEOUT_MS_DISPLAY = "Connect timeout (ms)";
+
+    public static final String REDIS_COMMAND_TIMEOUT_MS = "redis.command.timeout.ms";
+    public static final long REDIS_COMMAND_TIMEOUT_MS_DEFAULT = 30_000L;
+    private static final String REDIS_COMMAND_TIMEOUT_MS_DOC = "How long a pipeline's replies may take before the pipeline counts as failed "
+            + "and is retried. Consider increasing it for very large values or a slow network.";
+    private static final String REDIS_COMMAND_TIMEOUT_MS_DISPLAY = "Command timeout (ms)";
+
+    // Keys & values
+    public static final String KEY_TEMPLATE = "key.template";
+    public static final String KEY_TEMPLATE_DEFAULT = "${topic}:${key}";
+    private static final String KEY_TEMPLATE_DOC = "How the Redis key is made from a record. Literal text plus placeholders: "
+            + "${topic}, ${partition}, ${offset}, ${key} (the whole record key), ${key.<field>} and ${value.<field>} "
+            + "(a field of a Struct or Map key or value; nested fields with dots, e.g. ${value.device.id}). "
+            + "A record whose key cannot be formed goes to the dead-letter topic.";
+    private static final String KEY_TEMPLATE_DISPLAY = "Key template";
+
+    public static final String TTL_MS = "ttl.ms";
+    public static final long TTL_MS_DEFAULT = 0L;
+    private static final String TTL_MS_DOC = "Time to live of every written key, in milliseconds, set atomically with the value "
+            + "(SET key value PX ttl). 0 means keys never expire.";
+    private static final String TTL_MS_DISPLAY = "TTL (ms)";
+
+    public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
+    public static final String BEHAVIOR_ON_NULL_VALUES_DEFAULT = NullValueBehavior.DELETE.toString();
+    private static final String BEHAVIOR_ON_NULL_VALUES_DOC = "What a tombstone (a record with a null value) does: "
+            + "'delete' issues DEL key in offset order with the partition's other writes; 'ignore' skips it; "
+            + "'fail' stops the task, naming the record.";
+    private static final String BEHAVIOR_ON_NULL_VALUES_DISPLAY = "Behavior on null values";
+
+    public static final String MAX_VALUE_BYTES = "max.value.bytes";
+    public static final int MAX_VALUE_BYTES_DEFAULT = 16 * 1024 * 1024;
+    private static final String MAX_VALUE_BYTES_DOC = "The largest serialised (uncompressed) value accepted, in bytes. "
+            + "A larger record goes to the dead-letter topic. Keep it at or below what consumers' decoders accept "
+            + "(the shipped decoder's default cap is 64 MiB).";
+    private static final String MAX_VALUE_BYTES_DISPLAY = "Max value bytes";
+
+    // Compression
+    public static final String COMPRESSION_CODEC = "compression.codec";
+    public static final String COMPRESSION_CODEC_DEFAULT = "lz4";
+    private static final String COMPRESSION_CODEC_DOC = "Codec for values. Every value is written in the self-describing format of "
+            + "docs/value-format.md, whose header names the codec actually used.";
+    private static final String COMPRESSION_CODEC_DISPLAY = "Codec";
+
+    public static final String COMPRESSION_LEVEL = "compression.level";
+    public static final int COMPRESSION_LEVEL_DEFAULT = 0;
+    private static final String COMPRESSION_LEVEL_DOC = "Compression level for zstd (1-22) and gzip (1-9). "
+            + "0 means the codec's default (zstd 3, gzip 6). Other codecs have no levels and accept only 0.";
+    private static final String COMPRESSION_LEVEL_DISPLAY = "Level";
+
+    public static final String COMPRESSION_MIN_BYTES = "compression.min.bytes";
+    public static final int COMPRESSION_MIN_BYTES_DEFAULT = 64;
+    private static final String COMPRESSION_MIN_BYTES_DOC = "Values shorter than this are stored with codec 'none' inside the same format: "
+            + "compressing them costs CPU and rarely saves bytes. Values that do not shrink are stored the same way.";
+    private static final String COMPRESSION_MIN_BYTES_DISPLAY = "Minimum size to compress";
+
+    public static final String COMPRESSION_CHECKSUM_ENABLED = "compression.checksum.enabled";
+    private static final String COMPRESSION_CHECKSUM_ENABLED_DOC = "Store a CRC32C of the original bytes in each value's header, so that a "
+            + "truncated or corrupted value is detected by every decoder instead of being decoded silently. Costs 4 bytes per value.";
+    private static final String COMPRESSION_CHECKSUM_ENABLED_DISPLAY = "Checksum";
+
+    // Reliability
+    public static final String MAX_RETRIES = "max.retries";
+    public static final int MAX_RETRIES_DEFAULT = 10;
+    private static final String MAX_RETRIES_DOC = "How many times a partition's pipeline is retried after a transient failure "
+            + "(connection lost, timeout, OOM, LOADING, READONLY) before the task fails. Offsets are never committed past a failure.";
+    private static final String MAX_RETRIES_DISPLAY = "Max retries";
+
+    public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+    public static final long RETRY_BACKOFF_MS_DEFAULT = 1_000L;
+    private static final String RETRY_BACKOFF_MS_DOC = "Backoff before the first retry; it doubles with each further attempt, "
+            + "up to retry.backoff.max.ms.";
+    private static final String RETRY_BACKOFF_MS_DISPLAY = "Retry backoff (ms)";
+
+    public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+    public static final long RETRY_BACKOFF_MAX_MS_DEFAULT = 30_000L;
+    private static final String RETRY_BACKOFF_MAX_MS_DOC = "The longest backoff between two retries.";
+    private static final String RETRY_BACKOFF_MAX_MS_DISPLAY = "Max retry backoff (ms)";
+
+    // Errors
+    public static final String BEHAVIOR_ON_REJECTED_WRITES = "behavior.on.rejected.writes";
+    public static final String BEHAVIOR_ON_REJECTED_WRITES_DEFAULT = RejectedWriteBehavior.REPORT.toString();
+    private static final String BEHAVIOR_ON_REJECTED_WRITES_DOC = "What a write that Redis refuses for good (WRONGTYPE, NOPERM, a value over "
+            + "proto-max-bulk-len) does: 'report' sends the record to the dead-letter topic with Redis's reply as the reason; "
+            + "'fail' stops the task. Records that cannot be mapped at all (no usable key, unsupported type, too large) always go "
+            + "to the dead-letter topic; with no dead-letter topic configured (errors.tolerance=all and "
+            + "errors.deadletterqueue.topic.name) the task fails instead, naming the record.";
+    private static final String BEHAVIOR_ON_REJECTED_WRITES_DISPLAY = "Behavior on rejected writes";
+
+    public static final ConfigDef CONFIG_DEF = configDef();
+
+    public RedisSinkConfig(Map<?, ?> props) {
+        super(CONFIG_DEF, props);
+    }
+
+    public static ConfigDef configDef() {
+        ConfigDef def = new ConfigDef();
+        addConnection(def);
+        addKeysAndValues(def);
+        addCompression(def);
+        addReliability(def);
+        addErrors(def);
+        return def;
+    }
+
+    private static void addConnection(ConfigDef def) {
+        int order = 0;
+        def.define(REDIS_URI, Type.STRING, REDIS_URI_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        REDIS_URI_DOC, CONNECTION_GROUP, ++order, Width.LONG, REDIS_URI_DISPLAY)
+                .define(REDIS_USERNAME, Type.STRING, null, Importance.MEDIUM,
+                        REDIS_USERNAME_DOC, CONNECTION_GROUP, ++order, Width.MEDIUM, REDIS_USERNAME_DISPLAY)
+                .define(REDIS_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                        REDIS_PASSWORD_DOC, CONNECTION_GROUP, ++order, Width.MEDIUM, REDIS_PASSWORD_DISPLAY)
+                .define(REDIS_CONNECT_TIMEOUT_MS, Type.LONG, REDIS_CONNECT_TIMEOUT_MS_DEFAULT, Range.atLeast(1), Importance.LOW,
+                        REDIS_CONNECT_TIMEOUT_MS_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_CONNECT_TIMEOUT_MS_DISPLAY)
+                .define(REDIS_COMMAND_TIMEOUT_MS, Type.LONG, REDIS_COMMAND_TIMEOUT_MS_DEFAULT, Range.atLeast(1), Importance.LOW,
+                        REDIS_COMMAND_TIMEOUT_MS_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_COMMAND_TIMEOUT_MS_DISPLAY);
+    }
+
+    private static void addKeysAndValues(ConfigDef def) {
+        int order = 0;
+        def.define(KEY_TEMPLATE, Type.STRING, KEY_TEMPLATE_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        KEY_TEMPLATE_DOC, KEYS_VALUES_GROUP, ++order, Width.LONG, KEY_TEMPLATE_DISPLAY)
+                .define(TTL_MS, Type.LONG, TTL_MS_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                        TTL_MS_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, TTL_MS_DISPLAY)
+                .define(BEHAVIOR_ON_NULL_VALUES, Type.STRING, BEHAVIOR_ON_NULL_VALUES_DEFAULT,
+                        EnumValidator.of(NullValueBehavior.class), Importance.MEDIUM,
+                        BEHAVIOR_ON_NULL_VALUES_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, BEHAVIOR_ON_NULL_VALUES_DISPLAY)
+                .define(MAX_VALUE_BYTES, Type.INT, MAX_VALUE_BYTES_DEFAULT, Range.atLeast(1), Importance.LOW,
+                        MAX_VALUE_BYTES_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, MAX_VALUE_BYTES_DISPLAY);
+    }
+
+    private static void addCompression(ConfigDef def) {
+        int order = 0;
+        def.define(COMPRESSION_CODEC, Type.STRING, COMPRESSION_CODEC_DEFAULT, EnumValidator.of(Codec.class), Importance.HIGH,
+                        COMPRESSION_CODEC_DOC, COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_CODEC_DISPLAY)
+                .define(COMPRESSION_LEVEL, Type.INT, COMPRESSION_LEVEL_DEFAULT, Range.between(0, 22), Importance.LOW,
+                        COMPRESSION_LEVEL_DOC, COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_LEVEL_DISPLAY)
+                .define(COMPRESSION_MIN_BYTES, Type.INT, COMPRESSION_MIN_BYTES_DEFAULT, Range.atLeast(0), Importance.LOW,
+                        COMPRESSION_MIN_BYTES_DOC, COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_MIN_BYTES_DISPLAY)
+                .define(COMPRESSION_CHECKSUM_ENABLED, Type.BOOLEAN, true, Importance.LOW,
+                        COMPRESSION_CHECKSUM_ENABLED_DOC, COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_CHECKSUM_ENABLED_DISPLAY);
+    }
+
+    private static void addReliability(ConfigDef def) {
+        int order = 0;
+        def.define(MAX_RETRIES, Type.INT, MAX_RETRIES_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                        MAX_RETRIES_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, MAX_RETRIES_DISPLAY)
+                .define(RETRY_BACKOFF_MS, Type.LONG, RETRY_BACKOFF_MS_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                        RETRY_BACKOFF_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MS_DISPLAY)
+                .define(RETRY_BACKOFF_MAX_MS, Type.LONG, RETRY_BACKOFF_MAX_MS_DEFAULT, Range.atLeast(0), Importance.LOW,
+                        RETRY_BACKOFF_MAX_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MAX_MS_DISPLAY);
+    }
+
+    private static void addErrors(ConfigDef def) {
+        int order = 0;
+        def.define(BEHAVIOR_ON_REJECTED_WRITES, Type.STRING, BEHAVIOR_ON_REJECTED_WRITES_DEFAULT,
+                EnumValidator.of(RejectedWriteBehavior.class), Importance.MEDIUM,
+                BEHAVIOR_ON_REJECTED_WRITES_DOC, ERRORS_GROUP, ++order, Width.SHORT, BEHAVIOR_ON_REJECTED_WRITES_DISPLAY);
+    }
+
+    public String redisUri() {
+        return getString(REDIS_URI);
+    }
+
+    public String redisUsername() {
+        return getString(REDIS_USERNAME);
+    }
+
+    /** The password, or null; a {@link Password} prints as [hidden], so keep it wrapped until the last moment. */
+    public Password redisPassword() {
+        return getPassword(REDIS_PASSWORD);
+    }
+
+    public Duration connectTimeout() {
+        return Duration.ofMillis(getLong(REDIS_CONNECT_TIMEOUT_MS));
+    }
+
+    public Duration commandTimeout() {
+        return Duration.ofMillis(getLong(REDIS_COMMAND_TIMEOUT_MS));
+    }
+
+    public String keyTemplate() {
+        return getString(KEY_TEMPLATE);
+    }
+
+    public long ttlMillis() {
+        return getLong(TTL_MS);
+    }
+
+    public NullValueBehavior nullValueBehavior() {
+        return EnumValidator.parse(NullValueBehavior.class, BEHAVIOR_ON_NULL_VALUES, getString(BEHAVIOR_ON_NULL_VALUES));
+    }
+
+    public int maxValueBytes() {
+        return getInt(MAX_VALUE_BYTES);
+    }
+
+    public Codec codec() {
+        return EnumValidator.parse(Codec.class, COMPRESSION_CODEC, getString(COMPRESSION_CODEC));
+    }
+
+    public int compressionLevel() {
+        return getInt(COMPRESSION_LEVEL);
+    }
+
+    public int compressionMinBytes() {
+        return getInt(COMPRESSION_MIN_BYTES);
+    }
+
+    public boolean checksumEnabled() {
+        return getBoolean(COMPRESSION_CHECKSUM_ENABLED);
+    }
+
+    public int maxRetries() {
+        return getInt(MAX_RETRIES);
+    }
+
+    public long retryBackoffMillis() {
+        return getLong(RETRY_BACKOFF_MS);
+    }
+
+    public long retryBackoffMaxMillis() {
+        return getLong(RETRY_BACKOFF_MAX_MS);
+    }
+
+    public RejectedWriteBehavior rejectedWriteBehavior() {
+        return EnumValidator.parse(RejectedWriteBehavior.class, BEHAVIOR_ON_REJECTED_WRITES, getString(BEHAVIOR_ON_REJECTED_WRITES));
+    }
+}

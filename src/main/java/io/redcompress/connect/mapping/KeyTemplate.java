@@ -1,0 +1,195 @@
+package io.redcompress.connect.mapping;
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * A parsed key.template: literal text plus ${topic}, ${partition}, ${offset}, ${key}, ${key.a.b} and ${value.a.b}.
+ * Parsed once at start; {@link #render} runs per record and fails with a reason that names what was missing.
+ */
+public final class KeyTemplate {
+
+    private sealed interface Part permits Literal, Topic, Partition, Offset, RecordField {
+    }
+
+    private record Literal(byte[] bytes) implements Part {
+    }
+
+    private record Topic() implements Part {
+    }
+
+    private record Partition() implements Part {
+    }
+
+    private record Offset() implements Part {
+    }
+
+    /** ${key}, ${value.x}: the record key or value, or a (nested) field of it when path is not empty. */
+    private record RecordField(boolean fromValue, List<String> path, String placeholder) implements Part {
+    }
+
+    private final String template;
+    private final List<Part> parts;
+
+    private KeyTemplate(String template, List<Part> parts) {
+        this.template = template;
+        this.parts = parts;
+    }
+
+    /** @throws IllegalArgumentException with a message fit for the config error on key.template */
+    public static KeyTemplate parse(String template) {
+        List<Part> parts = new ArrayList<>();
+        int i = 0;
+        while (i < template.length()) {
+            int open = template.indexOf("${", i);
+            if (open < 0) {
+                parts.add(literal(template.substring(i)));
+                break;
+            }
+            if (open > i) {
+                parts.add(literal(template.substring(i, open)));
+            }
+            int close = template.indexOf('}', open + 2);
+            if (close < 0) {
+                throw new IllegalArgumentException("unclosed placeholder starting at position " + open + " in '" + template + "'");
+            }
+            parts.add(placeholder(template.substring(open + 2, close).trim(), template));
+            i = close + 1;
+        }
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("the key template is empty");
+        }
+        return new KeyTemplate(template, List.copyOf(parts));
+    }
+
+    private static Literal literal(String text) {
+        return new Literal(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Part placeholder(String name, String template) {
+        switch (name) {
+            case "topic":
+                return new Topic();
+            case "partition":
+                return new Partition();
+            case "offset":
+                return new Offset();
+            case "key":
+                return new RecordField(false, List.of(), "${key}");
+            case "value":
+                return new RecordField(true, List.of(), "${value}");
+            default:
+                break;
+        }
+        for (String root : List.of("key", "value")) {
+            if (name.startsWith(root + ".")) {
+                List<String> path = List.of(name.substring(root.length() + 1).split("\\.", -1));
+                if (path.stream().anyMatch(String::isEmpty)) {
+                    throw new IllegalArgumentException("placeholder ${" + name + "} has an empty field name in '" + template + "'");
+                }
+                return new RecordField(root.equals("value"), path, "${" + name + "}");
+            }
+        }
+        throw new IllegalArgumentException("unknown placeholder ${" + name + "} in '" + template
+                + "'; use ${topic}, ${partition}, ${offset}, ${key}, ${key.<field>}, ${value} or ${value.<field>}");
+    }
+
+    /** True when a key needs the record value, which a tombstone does not have. */
+    public boolean usesValue() {
+        return parts.stream().anyMatch(p -> p instanceof RecordField f && f.fromValue());
+    }
+
+    public byte[] render(SinkRecord record) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        for (Part part : parts) {
+            if (part instanceof Literal literal) {
+                out.writeBytes(literal.bytes());
+            } else if (part instanceof Topic) {
+                out.writeBytes(record.topic().getBytes(StandardCharsets.UTF_8));
+            } else if (part instanceof Partition) {
+                out.writeBytes(String.valueOf(record.kafkaPartition()).getBytes(StandardCharsets.UTF_8));
+            } else if (part instanceof Offset) {
+                out.writeBytes(String.valueOf(record.kafkaOffset()).getBytes(StandardCharsets.UTF_8));
+            } else if (part instanceof RecordField field) {
+                out.writeBytes(renderField(record, field));
+            }
+        }
+        if (out.size() == 0) {
+            throw new UnmappableValueException("key template '" + template + "' produced an empty key");
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] renderField(SinkRecord record, RecordField field) {
+        String side = field.fromValue() ? "value" : "key";
+        Object current = field.fromValue() ? record.value() : record.key();
+        Schema schema = field.fromValue() ? record.valueSchema() : record.keySchema();
+        if (current == null) {
+            throw new UnmappableValueException("record " + side + " is null but key.template uses " + field.placeholder());
+        }
+        String walked = side;
+        for (String name : field.path()) {
+            if (current instanceof Struct struct) {
+                Field f = struct.schema().field(name);
+                if (f == null) {
+                    throw new UnmappableValueException("field '" + name + "' of " + walked + " is missing (key.template uses "
+                            + field.placeholder() + ")");
+                }
+                current = struct.get(f);
+                schema = f.schema();
+            } else if (current instanceof Map<?, ?> map) {
+                if (!map.containsKey(name)) {
+                    throw new UnmappableValueException("field '" + name + "' of " + walked + " is missing (key.template uses "
+                            + field.placeholder() + ")");
+                }
+                current = map.get(name);
+                schema = schema == null ? null : schema.valueSchema();
+            } else {
+                throw new UnmappableValueException(walked + " is a " + current.getClass().getSimpleName()
+                        + ", not a Struct or Map, so " + field.placeholder() + " cannot be read from it");
+            }
+            walked = walked + "." + name;
+            if (current == null) {
+                throw new UnmappableValueException(walked + " is null (key.template uses " + field.placeholder() + ")");
+            }
+        }
+        return scalarBytes(current, schema);
+    }
+
+    private static byte[] scalarBytes(Object value, Schema schema) {
+        if (value instanceof String s) {
+            return s.getBytes(StandardCharsets.UTF_8);
+        }
+        if (value instanceof byte[] bytes) {
+            return bytes;
+        }
+        if (value instanceof ByteBuffer buffer) {
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.duplicate().get(bytes);
+            return bytes;
+        }
+        if (value instanceof BigDecimal decimal) {
+            return decimal.toPlainString().getBytes(StandardCharsets.UTF_8);
+        }
+        if (value instanceof Number || value instanceof Boolean || value instanceof Character) {
+            return value.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        // Structs, Maps, Lists and dates: their JSON form, which is stable for a given schema
+        return JsonWriter.toJson(value, schema);
+    }
+
+    @Override
+    public String toString() {
+        return template;
+    }
+}

@@ -1,0 +1,96 @@
+package io.redcompress.connect.pipeline;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import io.redcompress.connect.mapping.RecordId;
+
+/**
+ * Which offsets are safe to commit. A record is registered before it is sent and acknowledged only when its write
+ * succeeded (or it was settled another way: sent to the dead-letter topic, or an ignored tombstone). Per partition,
+ * the committable offset is the end of the contiguous run of acknowledged records + 1. Keyed by the original
+ * topic/partition/offset, so topic-renaming SMTs do not confuse it. Used from the task thread only.
+ */
+public final class OffsetTracker {
+
+    private static final class PartitionState {
+        /** offset -> acknowledged, for every registered record not yet below the commit point */
+        final TreeMap<Long, Boolean> pending = new TreeMap<>();
+        /** the offset to commit: every record below it is acknowledged; -1 before anything is */
+        long committable = -1;
+        long highestRegistered = -1;
+    }
+
+    private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+
+    /**
+     * True when the record still has to be written: it is new, or it was sent and not acknowledged (a redelivery
+     * after a retriable failure). False for a record already settled, which must not be sent or reported twice.
+     */
+    public boolean needsWrite(RecordId id) {
+        PartitionState state = partitions.get(id.topicPartition());
+        if (state == null) {
+            return true;
+        }
+        if (state.committable >= 0 && id.offset() < state.committable) {
+            return false;
+        }
+        return !Boolean.TRUE.equals(state.pending.get(id.offset()));
+    }
+
+    /** Registers a record about to be written; registering one that is already registered changes nothing. */
+    public void register(RecordId id) {
+        PartitionState state = partitions.computeIfAbsent(id.topicPartition(), tp -> new PartitionState());
+        if (state.committable >= 0 && id.offset() < state.committable) {
+            return;
+        }
+        state.pending.putIfAbsent(id.offset(), Boolean.FALSE);
+        state.highestRegistered = Math.max(state.highestRegistered, id.offset());
+    }
+
+    public void acknowledge(RecordId id) {
+        PartitionState state = partitions.get(id.topicPartition());
+        if (state == null || !state.pending.containsKey(id.offset())) {
+            throw new IllegalStateException("Record " + id + " was acknowledged without being registered");
+        }
+        state.pending.put(id.offset(), Boolean.TRUE);
+        while (!state.pending.isEmpty() && state.pending.firstEntry().getValue()) {
+            long offset = state.pending.pollFirstEntry().getKey();
+            state.committable = offset + 1;
+        }
+    }
+
+    /** The offsets to commit: only partitions with acknowledged progress appear. */
+    public Map<TopicPartition, OffsetAndMetadata> committableOffsets() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        partitions.forEach((tp, state) -> {
+            if (state.committable >= 0) {
+                offsets.put(tp, new OffsetAndMetadata(state.committable));
+            }
+        });
+        return offsets;
+    }
+
+    /** Number of registered records not yet acknowledged, over all partitions. */
+    public int unacknowledgedCount() {
+        int count = 0;
+        for (PartitionState state : partitions.values()) {
+            for (Boolean acked : state.pending.values()) {
+                if (!acked) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** Forgets partitions this task no longer owns (on close after a rebalance). */
+    public void forget(Collection<TopicPartition> topicPartitions) {
+        topicPartitions.forEach(partitions::remove);
+    }
+}

@@ -1,0 +1,19 @@
+package io.redcompress.connect.redis;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import io.redcompress.connect.mapping.RedisWrite;
+
+/**
+ * Sends one pipeline: queues the writes in order and flushes them together. The returned stage completes,
+ * never exceptionally, once every reply is in, with one checked {@link WriteResult} per write, in order.
+ * Implementations are used from the task thread only.
+ */
+public interface RedisWriteSender extends AutoCloseable {
+
+    CompletionStage<List<WriteResult>> send(List<RedisWrite> writes);
+
+    @Override
+    void close();
+}

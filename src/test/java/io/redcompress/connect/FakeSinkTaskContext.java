@@ -1,0 +1,81 @@
+package io.redcompress.connect;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTaskContext;
+
+/** A SinkTaskContext for task unit tests: records timeouts and dead-letter reports. */
+public final class FakeSinkTaskContext implements SinkTaskContext {
+
+    public record Report(SinkRecord record, Throwable error) {
+    }
+
+    public final List<Report> reports = new ArrayList<>();
+    public final Set<TopicPartition> assignment = new HashSet<>();
+    public Long lastTimeoutMs;
+    private final boolean deadLetterQueue;
+
+    public FakeSinkTaskContext(boolean deadLetterQueue) {
+        this.deadLetterQueue = deadLetterQueue;
+    }
+
+    @Override
+    public Map<String, String> configs() {
+        return Map.of();
+    }
+
+    @Override
+    public void offset(Map<TopicPartition, Long> offsets) {
+    }
+
+    @Override
+    public void offset(TopicPartition tp, long offset) {
+    }
+
+    @Override
+    public void timeout(long timeoutMs) {
+        lastTimeoutMs = timeoutMs;
+    }
+
+    @Override
+    public Set<TopicPartition> assignment() {
+        return assignment;
+    }
+
+    @Override
+    public void pause(TopicPartition... partitions) {
+    }
+
+    @Override
+    public void resume(TopicPartition... partitions) {
+    }
+
+    @Override
+    public void requestCommit() {
+    }
+
+    @Override
+    public ErrantRecordReporter errantRecordReporter() {
+        if (!deadLetterQueue) {
+            return null;
+        }
+        return (record, error) -> {
+            reports.add(new Report(record, error));
+            return CompletableFuture.completedFuture(null);
+        };
+    }
+
+    @Override
+    public PluginMetrics pluginMetrics() {
+        return null;
+    }
+}

@@ -1,0 +1,84 @@
+package io.redcompress.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigValue;
+import org.junit.jupiter.api.Test;
+
+class RedisCompressedSinkConnectorTest {
+
+    private final RedisCompressedSinkConnector connector = new RedisCompressedSinkConnector();
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static List<String> errors(Config config, String key) {
+        return config.configValues().stream().filter(v -> v.name().equals(key)).findFirst()
+                .map(ConfigValue::errorMessages).orElseThrow();
+    }
+
+    private Map<String, String> props(String... keyValues) throws IOException {
+        Map<String, String> props = new HashMap<>();
+        props.put("connector.class", RedisCompressedSinkConnector.class.getName());
+        props.put("topics", "t");
+        props.put("redis.uri", "redis://127.0.0.1:" + closedPort());
+        props.put("redis.connect.timeout.ms", "1000");
+        for (int i = 0; i < keyValues.length; i += 2) {
+            props.put(keyValues[i], keyValues[i + 1]);
+        }
+        return props;
+    }
+
+    @Test
+    void aTemplateThatReadsTheValueCannotDeleteOnTombstones() throws IOException {
+        Config config = connector.validate(props("key.template", "dev:${value.id}"));
+        assertThat(errors(config, "key.template")).singleElement().asString()
+                .contains("tombstone").contains("behavior.on.null.values");
+    }
+
+    @Test
+    void anInvalidTemplateIsReportedOnItsKey() throws IOException {
+        Config config = connector.validate(props("key.template", "dev:${nope}"));
+        assertThat(errors(config, "key.template")).singleElement().asString().contains("unknown placeholder ${nope}");
+    }
+
+    @Test
+    void aLevelMustSuitTheCodec() throws IOException {
+        assertThat(errors(connector.validate(props("compression.codec", "lz4", "compression.level", "5")), "compression.level"))
+                .singleElement().asString().contains("lz4 has no levels");
+        assertThat(errors(connector.validate(props("compression.codec", "gzip", "compression.level", "12")), "compression.level"))
+                .singleElement().asString().contains("gzip levels are 1-9");
+    }
+
+    @Test
+    void anUnreachableRedisIsReportedOnRedisUri() throws IOException {
+        Map<String, String> props = props("redis.password", "hunter2-secret");
+        Config config = connector.validate(props);
+        assertThat(errors(config, "redis.uri")).singleElement().asString()
+                .contains("Cannot reach Redis at 127.0.0.1:").contains("redis.uri").doesNotContain("hunter2");
+    }
+
+    @Test
+    void singleKeyErrorsComeFirstAndListChoices() throws IOException {
+        Config config = connector.validate(props("compression.codec", "brotli"));
+        assertThat(errors(config, "compression.codec")).singleElement().asString().contains("[none, lz4, snappy, zstd, gzip]");
+    }
+
+    @Test
+    void everyTaskGetsTheConnectorConfig() throws IOException {
+        Map<String, String> props = props();
+        connector.start(props);
+        assertThat(connector.taskConfigs(3)).hasSize(3).allSatisfy(c -> assertThat(c).isEqualTo(props));
+        assertThat(connector.taskClass()).isEqualTo(RedisCompressedSinkTask.class);
+    }
+}

@@ -1,0 +1,174 @@
+package io.redcompress.connect;
+
+import static io.redcompress.connect.TestRecords.record;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.pipeline.FakeRedisWriteSender;
+import io.redcompress.connect.redis.FailureKind;
+
+class RedisCompressedSinkTaskTest {
+
+    private static final TopicPartition P0 = new TopicPartition("devices", 0);
+    private static final TopicPartition P1 = new TopicPartition("devices", 1);
+
+    private final FakeRedisWriteSender redis = new FakeRedisWriteSender();
+    private final RedisCompressedSinkTask task = new RedisCompressedSinkTask(config -> redis);
+
+    private FakeSinkTaskContext start(boolean deadLetterQueue, Map<String, String> extra) {
+        FakeSinkTaskContext context = new FakeSinkTaskContext(deadLetterQueue);
+        task.initialize(context);
+        Map<String, String> props = new HashMap<>(Map.of("key.template", "${key}", "max.retries", "2",
+                "retry.backoff.ms", "100", "retry.backoff.max.ms", "150"));
+        props.putAll(extra);
+        task.start(props);
+        return context;
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> commit() {
+        return task.preCommit(Map.of(P0, new OffsetAndMetadata(0), P1, new OffsetAndMetadata(0)));
+    }
+
+    private String stored(String key) {
+        byte[] value = redis.data.get(key);
+        return value == null ? null : new String(ValueDecoder.decode(value), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void writesCompressedValuesAndCommitsWhatRedisAcknowledged() {
+        start(true, Map.of());
+        task.put(List.of(record().key("a").value("{\"t\":1}").offset(0).build(),
+                record().key("b").value("{\"t\":2}").offset(1).build(),
+                record().key("c").value("{\"t\":3}").partition(1).offset(5).build()));
+
+        assertThat(stored("a")).isEqualTo("{\"t\":1}");
+        assertThat(stored("c")).isEqualTo("{\"t\":3}");
+        assertThat(redis.pipelinesSent).hasSize(2);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2)).containsEntry(P1, new OffsetAndMetadata(6));
+    }
+
+    @Test
+    void aTombstoneAfterAWriteInOnePollLeavesTheKeyAbsent() {
+        start(true, Map.of());
+        task.put(List.of(record().key("k").value("v1").offset(0).build(), record().key("k").tombstone().offset(1).build()));
+        assertThat(redis.data).doesNotContainKey("k");
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
+    }
+
+    @Test
+    void undecodableRecordsGoToTheDeadLetterQueueAndTheRestFlows() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        SinkRecord noKey = record().key(null).value("x").offset(1).build();
+        task.put(List.of(record().key("a").value("1").offset(0).build(), noKey, record().key("b").value("2").offset(2).build()));
+
+        assertThat(context.reports).singleElement().satisfies(r -> {
+            assertThat(r.record()).isSameAs(noKey);
+            assertThat(r.error()).hasMessageContaining("topic=devices partition=0 offset=1").hasMessageContaining("record key is null");
+        });
+        assertThat(redis.data).containsOnlyKeys("a", "b");
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(3));
+    }
+
+    @Test
+    void withoutADeadLetterQueueAnUndecodableRecordFailsTheTaskWithTheSettingsToAdd() {
+        start(false, Map.of());
+        assertThatThrownBy(() -> task.put(List.of(record().key(null).offset(4).build())))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("topic=devices partition=0 offset=4")
+                .hasMessageContaining("errors.tolerance=all")
+                .hasMessageContaining("errors.deadletterqueue.topic.name");
+        assertThat(commit()).isEmpty();
+    }
+
+    @Test
+    void aTransientFailureIsRetriedWithoutResendingThePartitionsThatSucceeded() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        List<SinkRecord> batch = List.of(record().key("a").value("1").offset(0).build(),
+                record().key("b").value("2").offset(1).build(),
+                record().key("c").value("3").offset(2).build(),
+                record().key("d").value("4").partition(1).offset(0).build());
+
+        assertThatThrownBy(() -> task.put(batch)).isInstanceOf(RetriableException.class).hasMessageContaining("LOADING");
+        assertThat(context.lastTimeoutMs).isEqualTo(100);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(1)).containsEntry(P1, new OffsetAndMetadata(1));
+
+        int sentBefore = redis.writesSent();
+        task.put(batch); // Connect redelivers the same batch
+        assertThat(redis.pipelinesSent.get(redis.pipelinesSent.size() - 1))
+                .extracting(w -> new String(w.key(), StandardCharsets.UTF_8)).containsExactly("b", "c");
+        assertThat(redis.writesSent() - sentBefore).isEqualTo(2);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(3)).containsEntry(P1, new OffsetAndMetadata(1));
+    }
+
+    @Test
+    void whenRetriesRunOutTheTaskFailsNamingPartitionOffsetAndCause() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("a", FailureKind.TRANSIENT, "OOM command not allowed", 10);
+        List<SinkRecord> batch = List.of(record().key("a").value("1").offset(7).build());
+
+        assertThatThrownBy(() -> task.put(batch)).isInstanceOf(RetriableException.class);
+        assertThatThrownBy(() -> task.put(batch)).isInstanceOf(RetriableException.class);
+        assertThat(context.lastTimeoutMs).isEqualTo(150); // doubled, capped at retry.backoff.max.ms
+        assertThatThrownBy(() -> task.put(batch))
+                .isInstanceOf(ConnectException.class)
+                .isNotInstanceOf(RetriableException.class)
+                .hasMessageContaining("partition devices-0 at offset 7")
+                .hasMessageContaining("after 2 retries: OOM command not allowed")
+                .hasMessageContaining("max.retries");
+        assertThat(commit()).isEmpty();
+    }
+
+    @Test
+    void permanentRejectionsGoToTheDeadLetterQueueWithRedisReply() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        task.put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build()));
+        assertThat(context.reports).singleElement()
+                .satisfies(r -> assertThat(r.error()).hasMessageContaining("offset=1").hasMessageContaining("WRONGTYPE"));
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
+    }
+
+    @Test
+    void permanentRejectionsFailTheTaskWhenConfiguredSo() {
+        start(true, Map.of("behavior.on.rejected.writes", "fail"));
+        redis.failKey("b", FailureKind.PERMANENT, "NOPERM this user has no permissions to access one of the keys", 1);
+        assertThatThrownBy(() -> task.put(List.of(record().key("b").value("2").offset(3).build())))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("offset=3").hasMessageContaining("NOPERM");
+        assertThat(commit()).isEmpty();
+    }
+
+    @Test
+    void closedPartitionsAreForgottenAndStopClosesRedis() {
+        start(true, Map.of());
+        task.put(List.of(record().key("a").value("1").offset(0).build()));
+        task.close(List.of(P0));
+        assertThat(commit()).isEmpty();
+        task.stop();
+        assertThat(redis.closed).isTrue();
+    }
+
+    @Test
+    void offsetsAreKeyedByTheOriginalTopicWhenAnSmtRenamesIt() {
+        start(true, Map.of());
+        SinkRecord original = record().key("a").value("1").offset(0).build();
+        SinkRecord renamed = original.newRecord("renamed", 0, original.keySchema(), original.key(), original.valueSchema(),
+                original.value(), original.timestamp());
+        task.put(List.of(renamed));
+        assertThat(commit()).containsOnlyKeys(P0);
+    }
+}

@@ -1,0 +1,67 @@
+package io.redcompress.connect.pipeline;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
+
+import io.redcompress.connect.mapping.RedisWrite;
+import io.redcompress.connect.redis.FailureKind;
+import io.redcompress.connect.redis.RedisWriteSender;
+import io.redcompress.connect.redis.WriteResult;
+
+/**
+ * An in-memory stand-in for Redis in unit tests of the pipeline and task: applies writes to a map in order and
+ * fails the ones a rule matches. Integration tests use a real redis-server instead.
+ */
+public final class FakeRedisWriteSender implements RedisWriteSender {
+
+    private record FailureRule(Predicate<RedisWrite> matches, FailureKind kind, String reply, int[] remaining) {
+    }
+
+    public final Map<String, byte[]> data = new HashMap<>();
+    public final List<List<RedisWrite>> pipelinesSent = new ArrayList<>();
+    private final List<FailureRule> rules = new ArrayList<>();
+    public boolean closed;
+
+    /** The next {@code times} writes to {@code key} fail with this kind and reply. */
+    public FakeRedisWriteSender failKey(String key, FailureKind kind, String reply, int times) {
+        rules.add(new FailureRule(w -> new String(w.key(), StandardCharsets.UTF_8).equals(key), kind, reply, new int[] {times}));
+        return this;
+    }
+
+    @Override
+    public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+        pipelinesSent.add(List.copyOf(writes));
+        List<WriteResult> results = new ArrayList<>();
+        for (RedisWrite write : writes) {
+            FailureRule rule = rules.stream().filter(r -> r.remaining()[0] > 0 && r.matches().test(write)).findFirst().orElse(null);
+            if (rule != null) {
+                rule.remaining()[0]--;
+                results.add(WriteResult.failed(write, rule.kind(), rule.reply(), null));
+                continue;
+            }
+            String key = new String(write.key(), StandardCharsets.UTF_8);
+            if (write instanceof RedisWrite.SetValue set) {
+                data.put(key, set.encodedValue());
+            } else {
+                data.remove(key);
+            }
+            results.add(WriteResult.acknowledged(write));
+        }
+        return CompletableFuture.completedFuture(results);
+    }
+
+    public int writesSent() {
+        return pipelinesSent.stream().mapToInt(List::size).sum();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

@@ -1,0 +1,85 @@
+package io.redcompress.connect.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.mapping.RecordId;
+
+class OffsetTrackerTest {
+
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+    private final OffsetTracker tracker = new OffsetTracker();
+
+    private static RecordId id(long offset) {
+        return new RecordId("t", 0, offset);
+    }
+
+    @Test
+    void nothingIsCommittableBeforeAnAcknowledgement() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        assertThat(tracker.committableOffsets()).isEmpty();
+    }
+
+    @Test
+    void commitsTheEndOfTheContiguousAcknowledgedRunPlusOne() {
+        for (long o = 10; o < 15; o++) {
+            tracker.register(id(o));
+        }
+        tracker.acknowledge(id(10));
+        tracker.acknowledge(id(11));
+        tracker.acknowledge(id(13)); // a gap at 12 holds the commit back
+        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(12));
+        tracker.acknowledge(id(12));
+        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(14));
+        assertThat(tracker.unacknowledgedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void offsetGapsFromCompactionDoNotHoldCommitsBack() {
+        tracker.register(id(3));
+        tracker.register(id(8));
+        tracker.acknowledge(id(3));
+        tracker.acknowledge(id(8));
+        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(9));
+    }
+
+    @Test
+    void redeliveredRecordsAreSentAgainOnlyIfNotSettled() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.register(id(2));
+        tracker.acknowledge(id(0));
+        tracker.acknowledge(id(2)); // e.g. sent to the dead-letter topic while 1 failed
+        assertThat(tracker.needsWrite(id(0))).isFalse();
+        assertThat(tracker.needsWrite(id(1))).isTrue();
+        assertThat(tracker.needsWrite(id(2))).isFalse();
+        assertThat(tracker.needsWrite(id(3))).isTrue();
+        tracker.register(id(1)); // registering again is harmless
+        tracker.acknowledge(id(1));
+        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(3));
+    }
+
+    @Test
+    void acknowledgingAnUnregisteredRecordIsABug() {
+        assertThatThrownBy(() -> tracker.acknowledge(id(5))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void partitionsAreIndependentAndCanBeForgotten() {
+        RecordId other = new RecordId("t", 1, 0);
+        tracker.register(id(0));
+        tracker.register(other);
+        tracker.acknowledge(other);
+        assertThat(tracker.committableOffsets()).containsOnlyKeys(new TopicPartition("t", 1));
+        tracker.forget(List.of(new TopicPartition("t", 1)));
+        assertThat(tracker.committableOffsets()).isEmpty();
+        assertThat(tracker.needsWrite(other)).isTrue();
+    }
+}

@@ -1,0 +1,86 @@
+package io.redcompress.connect.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.TestRecords;
+import io.redcompress.connect.mapping.RecordId;
+import io.redcompress.connect.mapping.RedisWrite;
+import io.redcompress.connect.metrics.SinkMetrics;
+import io.redcompress.connect.redis.FailureKind;
+
+class PartitionPipelinesTest {
+
+    private final FakeRedisWriteSender redis = new FakeRedisWriteSender();
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final List<String> rejected = new ArrayList<>();
+    private final PartitionPipelines pipelines = new PartitionPipelines(redis, offsets,
+            (write, reply, cause) -> rejected.add(write.write().recordId() + " " + reply), Duration.ofSeconds(5), new SinkMetrics());
+
+    private PendingWrite set(int partition, long offset, String key) {
+        RecordId id = new RecordId("t", partition, offset);
+        offsets.register(id);
+        return new PendingWrite(TestRecords.record().partition(partition).offset(offset).build(),
+                new RedisWrite.SetValue(id, key.getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xF5}, 1, 0));
+    }
+
+    @Test
+    void onePipelinePerPartitionInOffsetOrder() {
+        Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
+        batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b")));
+        batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
+
+        List<PartitionFailure> failures = pipelines.settle(pipelines.send(batches));
+
+        assertThat(failures).isEmpty();
+        assertThat(redis.pipelinesSent).hasSize(2);
+        assertThat(redis.pipelinesSent.get(0)).extracting(w -> w.recordId().offset()).containsExactly(0L, 1L);
+        assertThat(offsets.committableOffsets())
+                .containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(2))
+                .containsEntry(new TopicPartition("t", 1), new OffsetAndMetadata(1));
+    }
+
+    @Test
+    void aTransientFailureStopsThePartitionAtThatRecord() {
+        redis.failKey("b", FailureKind.TRANSIENT, "OOM command not allowed when used memory > 'maxmemory'.", 1);
+        Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
+        batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
+        batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "d")));
+
+        List<PartitionFailure> failures = pipelines.settle(pipelines.send(batches));
+
+        assertThat(failures).singleElement().satisfies(f -> {
+            assertThat(f.partition()).isEqualTo(new TopicPartition("t", 0));
+            assertThat(f.firstFailed().offset()).isEqualTo(1);
+            assertThat(f.reason()).startsWith("OOM");
+        });
+        // c succeeded in Redis, but must be sent again after b, so it is not acknowledged
+        assertThat(offsets.needsWrite(new RecordId("t", 0, 2))).isTrue();
+        assertThat(offsets.committableOffsets())
+                .containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(1))
+                .containsEntry(new TopicPartition("t", 1), new OffsetAndMetadata(1));
+    }
+
+    @Test
+    void aPermanentRejectionIsSettledByTheHandlerAndTheRestFlows() {
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
+                List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
+
+        assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
+
+        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 WRONGTYPE Operation against a key holding the wrong kind of value");
+        assertThat(offsets.committableOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
+        assertThat(redis.data).containsKeys("a", "c");
+    }
+}
