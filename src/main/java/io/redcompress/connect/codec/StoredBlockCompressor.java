@@ -1,0 +1,43 @@
+package io.redcompress.connect.codec;
+
+import io.redcompress.connect.codec.CorruptValueException.Reason;
+import java.util.Arrays;
+
+/** Codec {@code none}: the payload is the original bytes. */
+final class StoredBlockCompressor implements BlockCompressor {
+
+    static final StoredBlockCompressor INSTANCE = new StoredBlockCompressor();
+
+    private StoredBlockCompressor() {
+    }
+
+    @Override
+    public Codec codec() {
+        return Codec.NONE;
+    }
+
+    @Override
+    public long maxCompressedLength(int srcLength) {
+        return srcLength;
+    }
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
+        System.arraycopy(src, srcOff, dst, dstOff, srcLen);
+        return srcLen;
+    }
+
+    @Override
+    public byte[] decompress(byte[] src, int off, int len, int originalLength) {
+        if (len < originalLength) {
+            throw new TruncatedValueException("declared original length " + originalLength
+                    + " but the uncompressed (none) payload has only " + len + " bytes");
+        }
+        if (len > originalLength) {
+            throw new CorruptValueException(Reason.TRAILING_BYTES, "declared original length " + originalLength
+                    + " but the uncompressed (none) payload has " + len + " bytes ("
+                    + (len - originalLength) + " trailing)");
+        }
+        return Arrays.copyOfRange(src, off, off + len);
+    }
+}
