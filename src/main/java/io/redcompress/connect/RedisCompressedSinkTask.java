@@ -1,7 +1,6 @@
 package io.redcompress.connect;
 
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,6 +58,8 @@ public class RedisCompressedSinkTask extends SinkTask {
     private PartitionPipelines pipelines;
     private SinkMetrics metrics;
     private long lastSummaryNanos;
+    /** When a failed pipeline may be sent again: Connect may redeliver before the timeout we asked for. */
+    private long retryNotBeforeNanos;
 
     public RedisCompressedSinkTask() {
         this(LettuceWriteSender::connect);
@@ -116,6 +117,7 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
+        waitOutBackoff();
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
         for (SinkRecord record : records) {
             RecordId id = RecordId.of(record);
@@ -165,16 +167,29 @@ public class RedisCompressedSinkTask extends SinkTask {
                     failure.firstFailed().offset(), retry, retries.maxRetries(), retries.backoffMillis(retry), failure.reason());
         }
         context.timeout(backoff);
+        retryNotBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
         PartitionFailure first = failures.get(0);
         throw new RetriableException("Redis write failed for partition " + first.partition() + " at offset "
                 + first.firstFailed().offset() + ": " + first.reason() + "; retrying in " + backoff + " ms", first.cause());
     }
 
+    /** Sleeps what is left of a retry backoff (at most retry.backoff.max.ms) when Connect redelivers early. */
+    private void waitOutBackoff() {
+        long remaining = retryNotBeforeNanos - System.nanoTime();
+        if (retryNotBeforeNanos != 0 && remaining > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(remaining);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectException("Interrupted while backing off before a retry", e);
+            }
+        }
+        retryNotBeforeNanos = 0;
+    }
+
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-        Map<TopicPartition, OffsetAndMetadata> committable = new HashMap<>(offsets.committableOffsets());
-        committable.keySet().retainAll(currentOffsets.keySet());
-        return committable;
+        return offsets.committableOffsets(currentOffsets);
     }
 
     @Override

@@ -65,8 +65,30 @@ public final class OffsetTracker {
         }
     }
 
-    /** The offsets to commit: only partitions with acknowledged progress appear. */
-    public Map<TopicPartition, OffsetAndMetadata> committableOffsets() {
+    /**
+     * The offsets to commit, given what Connect has consumed for each partition. Where every record this tracker
+     * registered is acknowledged, Connect's consumed offset is safe and is used: it also covers records that never
+     * reached the task (dropped by a converter or SMT with errors.tolerance=all, or filtered out), which would
+     * otherwise hold the commit back forever when they end a partition. Where a record is still unacknowledged,
+     * the end of the contiguous acknowledged run + 1 is used, or nothing when there is none.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> committableOffsets(Map<TopicPartition, OffsetAndMetadata> consumed) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        consumed.forEach((tp, consumedOffset) -> {
+            PartitionState state = partitions.get(tp);
+            boolean allSettled = state == null || !state.pending.containsValue(Boolean.FALSE);
+            if (allSettled && consumedOffset != null) {
+                long ours = state == null ? -1 : state.committable;
+                offsets.put(tp, new OffsetAndMetadata(Math.max(ours, consumedOffset.offset())));
+            } else if (state != null && state.committable >= 0) {
+                offsets.put(tp, new OffsetAndMetadata(state.committable));
+            }
+        });
+        return offsets;
+    }
+
+    /** The end of each partition's contiguous acknowledged run + 1; only partitions with progress appear. */
+    public Map<TopicPartition, OffsetAndMetadata> acknowledgedOffsets() {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         partitions.forEach((tp, state) -> {
             if (state.committable >= 0) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -24,7 +25,7 @@ class OffsetTrackerTest {
     void nothingIsCommittableBeforeAnAcknowledgement() {
         tracker.register(id(0));
         tracker.register(id(1));
-        assertThat(tracker.committableOffsets()).isEmpty();
+        assertThat(tracker.acknowledgedOffsets()).isEmpty();
     }
 
     @Test
@@ -35,9 +36,9 @@ class OffsetTrackerTest {
         tracker.acknowledge(id(10));
         tracker.acknowledge(id(11));
         tracker.acknowledge(id(13)); // a gap at 12 holds the commit back
-        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(12));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(12));
         tracker.acknowledge(id(12));
-        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(14));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(14));
         assertThat(tracker.unacknowledgedCount()).isEqualTo(1);
     }
 
@@ -47,7 +48,7 @@ class OffsetTrackerTest {
         tracker.register(id(8));
         tracker.acknowledge(id(3));
         tracker.acknowledge(id(8));
-        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(9));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(9));
     }
 
     @Test
@@ -63,7 +64,7 @@ class OffsetTrackerTest {
         assertThat(tracker.needsWrite(id(3))).isTrue();
         tracker.register(id(1)); // registering again is harmless
         tracker.acknowledge(id(1));
-        assertThat(tracker.committableOffsets()).containsEntry(TP, new OffsetAndMetadata(3));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(3));
     }
 
     @Test
@@ -77,9 +78,34 @@ class OffsetTrackerTest {
         tracker.register(id(0));
         tracker.register(other);
         tracker.acknowledge(other);
-        assertThat(tracker.committableOffsets()).containsOnlyKeys(new TopicPartition("t", 1));
+        assertThat(tracker.acknowledgedOffsets()).containsOnlyKeys(new TopicPartition("t", 1));
         tracker.forget(List.of(new TopicPartition("t", 1)));
-        assertThat(tracker.committableOffsets()).isEmpty();
+        assertThat(tracker.acknowledgedOffsets()).isEmpty();
         assertThat(tracker.needsWrite(other)).isTrue();
+    }
+
+    @Test
+    void whenEverythingRegisteredIsSettledConnectsConsumedOffsetIsCommitted() {
+        // offset 2 was dropped by the converter (errors.tolerance=all) and never reached the task
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(0));
+        tracker.acknowledge(id(1));
+        Map<TopicPartition, OffsetAndMetadata> consumed = Map.of(TP, new OffsetAndMetadata(3),
+                new TopicPartition("t", 9), new OffsetAndMetadata(40));
+        assertThat(tracker.committableOffsets(consumed))
+                .containsEntry(TP, new OffsetAndMetadata(3))
+                .containsEntry(new TopicPartition("t", 9), new OffsetAndMetadata(40));
+    }
+
+    @Test
+    void whileARecordIsUnacknowledgedOnlyTheAcknowledgedRunIsCommitted() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(0));
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(2)))).containsExactly(Map.entry(TP, new OffsetAndMetadata(1)));
+        OffsetTracker nothingAcknowledged = new OffsetTracker();
+        nothingAcknowledged.register(id(0));
+        assertThat(nothingAcknowledged.committableOffsets(Map.of(TP, new OffsetAndMetadata(1)))).isEmpty();
     }
 }

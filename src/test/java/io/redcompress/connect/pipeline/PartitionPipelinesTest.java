@@ -45,7 +45,7 @@ class PartitionPipelinesTest {
         assertThat(failures).isEmpty();
         assertThat(redis.pipelinesSent).hasSize(2);
         assertThat(redis.pipelinesSent.get(0)).extracting(w -> w.recordId().offset()).containsExactly(0L, 1L);
-        assertThat(offsets.committableOffsets())
+        assertThat(offsets.acknowledgedOffsets())
                 .containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(2))
                 .containsEntry(new TopicPartition("t", 1), new OffsetAndMetadata(1));
     }
@@ -66,7 +66,7 @@ class PartitionPipelinesTest {
         });
         // c succeeded in Redis, but must be sent again after b, so it is not acknowledged
         assertThat(offsets.needsWrite(new RecordId("t", 0, 2))).isTrue();
-        assertThat(offsets.committableOffsets())
+        assertThat(offsets.acknowledgedOffsets())
                 .containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(1))
                 .containsEntry(new TopicPartition("t", 1), new OffsetAndMetadata(1));
     }
@@ -80,7 +80,7 @@ class PartitionPipelinesTest {
         assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
 
         assertThat(rejected).containsExactly("topic=t partition=0 offset=1 WRONGTYPE Operation against a key holding the wrong kind of value");
-        assertThat(offsets.committableOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
         assertThat(redis.data).containsKeys("a", "c");
     }
 }
