@@ -1,0 +1,139 @@
+package io.redcompress.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
+
+import io.redcompress.connect.testing.RedisServerProcess;
+
+/**
+ * One real KRaft broker, one real Connect worker (plugin.discovery=service_load) and one real redis-server,
+ * shared by the tests of a class. Tests use their own topics and connectors, so they do not see each other.
+ */
+public final class ConnectAndRedis implements AutoCloseable {
+
+    public static final String CONNECTOR_CLASS = "io.redcompress.connect.RedisCompressedSinkConnector";
+
+    public final EmbeddedConnectCluster connect;
+    public final RedisServerProcess redis;
+
+    private ConnectAndRedis(EmbeddedConnectCluster connect, RedisServerProcess redis) {
+        this.connect = connect;
+        this.redis = redis;
+    }
+
+    public static ConnectAndRedis start(String name, Consumer<Map<String, String>> workerProps) {
+        RedisServerProcess redis = RedisServerProcess.builder().start();
+        Map<String, String> worker = new HashMap<>();
+        worker.put("plugin.discovery", "service_load");
+        worker.put("offset.flush.interval.ms", "500");
+        workerProps.accept(worker);
+        Properties broker = new Properties();
+        broker.put("auto.create.topics.enable", "false");
+        EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder()
+                .name(name)
+                .numWorkers(1)
+                .numBrokers(1)
+                .workerProps(worker)
+                .brokerProps(broker)
+                .maskExitProcedures(true)
+                .build();
+        try {
+            connect.start();
+            connect.assertions().assertAtLeastNumWorkersAreUp(1, "the Connect worker did not start");
+        } catch (RuntimeException | InterruptedException | Error e) {
+            redis.close();
+            throw new IllegalStateException("cannot start the embedded Connect cluster", e);
+        }
+        return new ConnectAndRedis(connect, redis);
+    }
+
+    /** A sink config for one topic: bytes in, exact bytes stored, fast retries. */
+    public Map<String, String> sinkConfig(String topic) {
+        Map<String, String> config = new HashMap<>();
+        config.put("connector.class", CONNECTOR_CLASS);
+        config.put("tasks.max", "1");
+        config.put("topics", topic);
+        config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+        config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("redis.uri", redis.uri());
+        config.put("key.template", "${topic}:${key}");
+        config.put("retry.backoff.ms", "200");
+        config.put("retry.backoff.max.ms", "1000");
+        return config;
+    }
+
+    public static void withDeadLetterQueue(Map<String, String> config, String dlqTopic) {
+        config.put("errors.tolerance", "all");
+        config.put("errors.deadletterqueue.topic.name", dlqTopic);
+        config.put("errors.deadletterqueue.topic.replication.factor", "1");
+        config.put("errors.deadletterqueue.context.headers.enable", "true");
+    }
+
+    /**
+     * A producer for test data. Idempotence is off and one request is in flight, so order per partition holds
+     * even when the first send to a just-created topic meets NOT_LEADER_OR_FOLLOWER (with idempotence on, the
+     * harness's broker then rejected the retried first batch with OUT_OF_ORDER_SEQUENCE_NUMBER, forever).
+     */
+    public KafkaProducer<byte[], byte[]> producer() {
+        return connect.kafka().createProducer(Map.of(
+                "enable.idempotence", false,
+                "max.in.flight.requests.per.connection", 1,
+                "acks", "all",
+                "linger.ms", 20));
+    }
+
+    public void startConnector(String name, Map<String, String> config) throws InterruptedException {
+        connect.configureConnector(name, config);
+        connect.assertions().assertConnectorAndAtLeastNumTasksAreRunning(name, 1, "connector " + name + " did not start");
+    }
+
+    /** Offsets committed by the sink's consumer group ("connect-" + connector name). */
+    public Map<TopicPartition, Long> committedOffsets(String connector) throws Exception {
+        try (Admin admin = connect.kafka().createAdminClient()) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + connector)
+                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            committed.forEach((tp, om) -> {
+                if (om != null) {
+                    offsets.put(tp, om.offset());
+                }
+            });
+            return offsets;
+        }
+    }
+
+    public void awaitCommitted(String connector, Map<TopicPartition, Long> expected, Duration atMost) {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> assertThat(committedOffsets(connector)).containsAllEntriesOf(expected));
+    }
+
+    public static String header(ConsumerRecord<byte[], byte[]> record, String key) {
+        Header header = record.headers().lastHeader(key);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        try {
+            connect.stop();
+        } finally {
+            redis.close();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.redcompress.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.testing.PluginJars;
+import io.redcompress.connect.testing.RespClient;
+
+/**
+ * The connector as an operator installs it: the worker finds it only in the packaged plugin directory
+ * (plugin.path=target/plugin), with its own copies of Lettuce and the codecs in an isolated class loader.
+ * Failsafe runs this class with target/classes off the classpath, and the first test proves it.
+ */
+class PluginPathIT {
+
+    private static final Path PLUGIN_DIR = Path.of(System.getProperty("plugin.dir", "target/plugin"));
+    private static ConnectAndRedis cluster;
+    private static RespClient redis;
+
+    @BeforeAll
+    static void startCluster() {
+        assertThat(PluginJars.libDirectory(PLUGIN_DIR)).as("run 'package' first").isDirectory();
+        cluster = ConnectAndRedis.start("plugin-path-it", worker -> worker.put("plugin.path", PLUGIN_DIR.toAbsolutePath().toString()));
+        redis = cluster.redis.client();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (redis != null) {
+            redis.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void theConnectorIsNotOnTheTestClasspath() {
+        assertThatThrownBy(() -> Class.forName(ConnectAndRedis.CONNECTOR_CLASS)).isInstanceOf(ClassNotFoundException.class);
+    }
+
+    @Test
+    void theWorkerLoadsTheConnectorFromThePluginDirectoryAndItWritesDecodableValues() throws Exception {
+        String topic = "heartbeats";
+        cluster.connect.kafka().createTopic(topic, 2);
+        for (int i = 0; i < 50; i++) {
+            cluster.connect.kafka().produce(topic, i % 2, "dev-" + i, heartbeat(i));
+        }
+        Map<String, String> config = cluster.sinkConfig(topic);
+        config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+        config.put("compression.codec", "zstd");
+        config.put("compression.min.bytes", "0");
+        cluster.startConnector("from-plugin-path", config);
+
+        cluster.awaitCommitted("from-plugin-path", Map.of(new TopicPartition(topic, 0), 25L, new TopicPartition(topic, 1), 25L),
+                Duration.ofSeconds(60));
+        try (PluginJars plugin = PluginJars.open(PLUGIN_DIR)) {
+            for (int i = 0; i < 50; i++) {
+                byte[] stored = redis.get(topic + ":dev-" + i);
+                assertThat(stored[0] & 0xFF).as("our format's first byte").isEqualTo(0xF5);
+                assertThat(new String(plugin.decode(stored), StandardCharsets.UTF_8)).isEqualTo(heartbeat(i));
+            }
+        }
+    }
+
+    private static String heartbeat(int i) {
+        return "{\"deviceId\":\"dev-" + i + "\",\"battery\":" + (90 - i % 10) + ",\"status\":\"OK\",\"temp\":21." + i % 10 + "}";
+    }
+}

@@ -1,0 +1,435 @@
+package io.redcompress.connect.quickstart;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.cli.ConnectDistributed;
+import org.apache.kafka.connect.runtime.Connect;
+import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
+
+import io.redcompress.connect.testing.PluginJars;
+import io.redcompress.connect.testing.RedisServerProcess;
+import io.redcompress.connect.testing.RespClient;
+import io.redcompress.connect.testing.SampleData;
+
+/**
+ * The quickstart: a KRaft broker, a Connect worker that loads the connector from the built plugin directory, and a
+ * redis-server, all on this machine (or an existing Kafka and Redis, by flags); sample IoT heartbeats and JSON log
+ * lines with a few malformed records; the stream into Redis with progress; a summary of what arrived.
+ *
+ * <p>It runs with the connector's classes off its classpath (see the quickstart profile in pom.xml), so the worker
+ * can only find the connector where an operator would install it.
+ */
+public final class Quickstart {
+
+    private static final String CONNECTOR = "quickstart-redis-sink";
+    private static final String HEARTBEATS = "quickstart.heartbeats";
+    private static final String LOGS = "quickstart.logs";
+    private static final String DLQ = "quickstart.dlq";
+    private static final int PARTITIONS = 3;
+
+    private final Options options;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private String bootstrapServers;
+    private String connectRestUrl;
+    private String redisUri;
+    private RespClient redis;
+
+    private Quickstart(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        if (options == null) {
+            return;
+        }
+        Quickstart quickstart = new Quickstart(options);
+        int status = 1;
+        try {
+            status = quickstart.run();
+        } finally {
+            quickstart.shutdown();
+        }
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        long began = System.nanoTime();
+        startRedis();
+        startKafkaAndConnect();
+        createTopics();
+        Produced produced = produceSampleData();
+        startConnector();
+        long committed = awaitStreamed(produced);
+        boolean complete = committed >= produced.total();
+        printSummary(produced, committed, complete, System.nanoTime() - began);
+        return complete ? 0 : 1;
+    }
+
+    // ---- set-up --------------------------------------------------------------------------------
+
+    private void startRedis() {
+        if (options.redisUri != null) {
+            redisUri = options.redisUri;
+            URI uri = URI.create(redisUri);
+            redis = RespClient.connect(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
+            step("Using Redis at %s:%d", uri.getHost(), uri.getPort());
+        } else {
+            RedisServerProcess server = RedisServerProcess.builder().start();
+            toClose.add(server);
+            redisUri = server.uri();
+            redis = server.client();
+            step("Started redis-server %s (%s) on %s", server.versionString(), server.binary().source(), redisUri);
+        }
+        toClose.add(0, redis);
+    }
+
+    private void startKafkaAndConnect() {
+        Map<String, String> worker = new HashMap<>();
+        worker.put("plugin.path", options.pluginPath.toAbsolutePath().toString());
+        worker.put("plugin.discovery", "service_load");
+        worker.put("offset.flush.interval.ms", "1000");
+        if (options.bootstrapServers == null) {
+            Properties broker = new Properties();
+            broker.put("auto.create.topics.enable", "false");
+            EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder()
+                    .name("quickstart").numBrokers(1).numWorkers(1).workerProps(worker).brokerProps(broker)
+                    .maskExitProcedures(true).build();
+            connect.start();
+            toClose.add(0, connect::stop);
+            bootstrapServers = connect.kafka().bootstrapServers();
+            connectRestUrl = connect.endpointForResource("");
+            step("Started Kafka (KRaft, 1 broker) at %s and a Connect worker at %s", bootstrapServers, connectRestUrl);
+        } else {
+            bootstrapServers = options.bootstrapServers;
+            String id = UUID.randomUUID().toString().substring(0, 8);
+            worker.put("bootstrap.servers", bootstrapServers);
+            worker.put("group.id", "quickstart-" + id);
+            worker.put("config.storage.topic", "quickstart-" + id + "-configs");
+            worker.put("offset.storage.topic", "quickstart-" + id + "-offsets");
+            worker.put("status.storage.topic", "quickstart-" + id + "-status");
+            worker.put("config.storage.replication.factor", "1");
+            worker.put("offset.storage.replication.factor", "1");
+            worker.put("status.storage.replication.factor", "1");
+            worker.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+            worker.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+            worker.put("listeners", "http://127.0.0.1:0");
+            Connect<?> connect = new ConnectDistributed().startConnect(worker);
+            toClose.add(0, connect::stop);
+            connectRestUrl = connect.rest().serverUrl().toString();
+            step("Using Kafka at %s; started a Connect worker at %s", bootstrapServers, connectRestUrl);
+        }
+        step("The worker loads the connector from %s", options.pluginPath.toAbsolutePath());
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    private void createTopics() throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(HEARTBEATS, PARTITIONS, (short) 1),
+                    new NewTopic(LOGS, PARTITIONS, (short) 1),
+                    new NewTopic(DLQ, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---- data ----------------------------------------------------------------------------------
+
+    private record Produced(int heartbeats, int logs, int malformed, long bytes, Map<TopicPartition, Long> endOffsets) {
+        int total() {
+            return heartbeats + logs + malformed;
+        }
+    }
+
+    private Produced produceSampleData() throws Exception {
+        Random random = new Random(7);
+        long bytes = 0;
+        int malformed = 0;
+        Map<TopicPartition, Long> endOffsets = new HashMap<>();
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.ACKS_CONFIG, "all",
+                // order per partition without idempotence: see ConnectAndRedis.producer()
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
+            for (int i = 0; i < options.heartbeats; i++) {
+                String device = String.format("sensor-%06d", i % options.devices);
+                byte[] value = SampleData.heartbeat(device, i, random);
+                bytes += value.length;
+                send(producer, HEARTBEATS, device, value, endOffsets);
+            }
+            for (int i = 0; i < options.logs; i++) {
+                byte[] value = SampleData.logLine(i, random);
+                bytes += value.length;
+                send(producer, LOGS, "log-" + i, value, endOffsets);
+            }
+            // records that cannot be written: malformed JSON (rejected by the converter) and no key for ${key}
+            send(producer, HEARTBEATS, "sensor-broken-1", "{\"deviceId\":\"sensor-broken-1\",\"battery\":".getBytes(StandardCharsets.UTF_8), endOffsets);
+            send(producer, LOGS, "log-broken", "not json at all".getBytes(StandardCharsets.UTF_8), endOffsets);
+            send(producer, HEARTBEATS, null, "{\"deviceId\":\"who-am-i\",\"battery\":50}".getBytes(StandardCharsets.UTF_8), endOffsets);
+            malformed = 3;
+            producer.flush();
+        }
+        step("Produced %,d heartbeats (~%d B each), %,d JSON log lines (~%,d B each) and %d malformed records",
+                options.heartbeats, SampleData.heartbeat("sensor-000000", 0, new Random(1)).length,
+                options.logs, SampleData.logLine(0, new Random(1)).length, malformed);
+        return new Produced(options.heartbeats, options.logs, malformed, bytes, endOffsets);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value,
+                             Map<TopicPartition, Long> endOffsets) {
+        producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value),
+                (sent, error) -> {
+                    if (error != null) {
+                        throw new IllegalStateException("cannot produce sample data to " + topic, error);
+                    }
+                    // the end offsets tell when everything has been committed
+                    synchronized (endOffsets) {
+                        endOffsets.merge(new TopicPartition(topic, sent.partition()), sent.offset() + 1, Math::max);
+                    }
+                });
+    }
+
+    // ---- connector -----------------------------------------------------------------------------
+
+    private void startConnector() throws Exception {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("connector.class", "io.redcompress.connect.RedisCompressedSinkConnector");
+        config.put("tasks.max", "2");
+        config.put("topics", HEARTBEATS + "," + LOGS);
+        config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        config.put("value.converter.schemas.enable", "false");
+        config.put("redis.uri", redisUri);
+        config.put("key.template", "${topic}:${key}");
+        config.put("compression.codec", options.codec);
+        config.put("errors.tolerance", "all");
+        config.put("errors.deadletterqueue.topic.name", DLQ);
+        config.put("errors.deadletterqueue.topic.replication.factor", "1");
+        config.put("errors.deadletterqueue.context.headers.enable", "true");
+        StringBuilder json = new StringBuilder("{");
+        config.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"").append(v).append('"'));
+        json.append('}');
+        HttpResponse<String> response = rest("PUT", "connectors/" + CONNECTOR + "/config", json.toString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException("Connect refused the connector config: HTTP " + response.statusCode() + " " + response.body());
+        }
+        step("Created connector %s (codec %s) on topics %s, %s", CONNECTOR, options.codec, HEARTBEATS, LOGS);
+    }
+
+    private HttpResponse<String> rest(String method, String resource, String body) throws IOException, InterruptedException {
+        String base = connectRestUrl.endsWith("/") ? connectRestUrl : connectRestUrl + "/";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + resource))
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Waits until every produced record is committed; returns how many were. */
+    private long awaitStreamed(Produced produced) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeoutSeconds);
+        long total = produced.endOffsets().values().stream().mapToLong(Long::longValue).sum();
+        long done = 0;
+        try (Admin admin = admin()) {
+            long lastPrinted = -1;
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + CONNECTOR)
+                        .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+                done = 0;
+                for (Map.Entry<TopicPartition, Long> end : produced.endOffsets().entrySet()) {
+                    OffsetAndMetadata offset = committed.get(end.getKey());
+                    done += offset == null ? 0 : Math.min(offset.offset(), end.getValue());
+                }
+                if (done != lastPrinted) {
+                    step("Committed %,d of %,d records (keys in Redis: %,d)", done, total, redis.dbsize());
+                    lastPrinted = done;
+                }
+                if (done >= total) {
+                    return done;
+                }
+                String status = rest("GET", "connectors/" + CONNECTOR + "/status", null).body();
+                if (status.contains("\"FAILED\"")) {
+                    System.out.println("The connector failed: " + status);
+                    return done;
+                }
+                Thread.sleep(1000);
+            }
+        }
+        System.out.println("Timed out after " + options.timeoutSeconds + " s waiting for the stream to complete");
+        return done;
+    }
+
+    // ---- summary -------------------------------------------------------------------------------
+
+    private void printSummary(Produced produced, long committed, boolean complete, long elapsedNanos) throws Exception {
+        long keys = 0;
+        long originalBytes = 0;
+        long storedBytes = 0;
+        String sampleKey = null;
+        byte[] sampleStored = null;
+        try (PluginJars plugin = PluginJars.open(options.pluginPath)) {
+            for (String topic : List.of(HEARTBEATS, LOGS)) {
+                for (String key : redis.keys(topic + ":*")) {
+                    byte[] stored = redis.get(key);
+                    originalBytes += plugin.decode(stored).length;
+                    storedBytes += stored.length;
+                    keys++;
+                    if (sampleKey == null && topic.equals(HEARTBEATS)) {
+                        sampleKey = key;
+                        sampleStored = stored;
+                    }
+                }
+            }
+            List<ConsumerRecord<byte[], byte[]>> dead = readDeadLetters(produced.malformed());
+            System.out.println();
+            System.out.println("==================== Quickstart summary ====================");
+            System.out.printf("Records produced       %,d (%,d heartbeats, %,d log lines, %d malformed)%n",
+                    produced.total(), produced.heartbeats(), produced.logs(), produced.malformed());
+            System.out.printf("Records committed      %,d: %,d written to Redis, %d on the dead-letter topic%n",
+                    committed, committed - dead.size(), dead.size());
+            System.out.printf("                       (one key per device and per log line: a device's later heartbeats overwrite its earlier ones)%n");
+            System.out.printf("Keys in Redis          %,d%n", keys);
+            System.out.printf("Bytes before/after     %,d -> %,d (%s, stored/original = %.3f, %.2fx smaller)%n",
+                    originalBytes, storedBytes, options.codec, (double) storedBytes / Math.max(1, originalBytes),
+                    (double) originalBytes / Math.max(1, storedBytes));
+            System.out.printf("Redis used_memory      %,d bytes%n", redis.usedMemory());
+            System.out.printf("Dead-letter topic      %d records on %s%n", dead.size(), DLQ);
+            for (ConsumerRecord<byte[], byte[]> record : dead) {
+                System.out.printf("  %s-%s offset %s, stage %s: %s%n", header(record, "__connect.errors.topic"),
+                        header(record, "__connect.errors.partition"), header(record, "__connect.errors.offset"),
+                        header(record, "__connect.errors.stage"), header(record, "__connect.errors.exception.message"));
+            }
+            if (sampleKey != null) {
+                System.out.printf("Read back              %s = %d bytes starting %s%n", sampleKey, sampleStored.length, hex(sampleStored, 12));
+                System.out.printf("Decoded                %s%n", new String(plugin.decode(sampleStored), StandardCharsets.UTF_8));
+            }
+            System.out.printf("Took                   %.1f s; %s%n", elapsedNanos / 1e9, complete ? "every record accounted for" : "INCOMPLETE");
+            System.out.println("=============================================================");
+        }
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> readDeadLetters(int expected) {
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "quickstart-dlq-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(DLQ));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (records.size() < expected && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String key) {
+        Header header = record.headers().lastHeader(key);
+        return header == null ? "?" : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static String hex(byte[] bytes, int max) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(max, bytes.length); i++) {
+            out.append(String.format("%02x ", bytes[i]));
+        }
+        return out.append("...").toString();
+    }
+
+    private static void step(String format, Object... args) {
+        System.out.printf("[quickstart] " + format + "%n", args);
+    }
+
+    private void shutdown() {
+        for (AutoCloseable closeable : toClose) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                System.err.println("[quickstart] while shutting down: " + e);
+            }
+        }
+    }
+
+    // ---- flags ---------------------------------------------------------------------------------
+
+    private static final class Options {
+        Path pluginPath = Path.of("target/plugin");
+        String bootstrapServers;
+        String redisUri;
+        String codec = "lz4";
+        int heartbeats = 20_000;
+        int devices = 5_000;
+        int logs = 2_000;
+        int timeoutSeconds = 300;
+
+        static Options parse(String[] args) {
+            Options options = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String flag = args[i];
+                if (flag.equals("--help") || flag.equals("-h")) {
+                    System.out.println("""
+                            Usage: quickstart [flags]
+                              --bootstrap-servers HOST:PORT  use an existing Kafka instead of an embedded broker
+                              --redis-uri redis://HOST:PORT  use an existing Redis instead of starting redis-server
+                              --plugin-path DIR              the built plugin directory (default target/plugin)
+                              --codec lz4|snappy|zstd|gzip|none   (default lz4)
+                              --heartbeats N --devices N --logs N  how much sample data (default 20000, 5000, 2000)
+                              --timeout-seconds N            how long to wait for the stream (default 300)""");
+                    return null;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("flag " + flag + " needs a value; see --help");
+                }
+                String value = args[++i];
+                switch (flag) {
+                    case "--bootstrap-servers" -> options.bootstrapServers = value;
+                    case "--redis-uri" -> options.redisUri = value;
+                    case "--plugin-path" -> options.pluginPath = Path.of(value);
+                    case "--codec" -> options.codec = value;
+                    case "--heartbeats" -> options.heartbeats = Integer.parseInt(value);
+                    case "--devices" -> options.devices = Math.max(1, Integer.parseInt(value));
+                    case "--logs" -> options.logs = Integer.parseInt(value);
+                    case "--timeout-seconds" -> options.timeoutSeconds = Integer.parseInt(value);
+                    default -> throw new IllegalArgumentException("unknown flag " + flag + "; see --help");
+                }
+            }
+            return options;
+        }
+    }
+}
