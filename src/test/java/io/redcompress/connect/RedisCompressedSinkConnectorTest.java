@@ -12,6 +12,8 @@ import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigValue;
 import org.junit.jupiter.api.Test;
 
+import io.redcompress.connect.testing.RedisServerProcess;
+
 class RedisCompressedSinkConnectorTest {
 
     private final RedisCompressedSinkConnector connector = new RedisCompressedSinkConnector();
@@ -80,5 +82,16 @@ class RedisCompressedSinkConnectorTest {
         connector.start(props);
         assertThat(connector.taskConfigs(3)).hasSize(3).allSatisfy(c -> assertThat(c).isEqualTo(props));
         assertThat(connector.taskClass()).isEqualTo(RedisCompressedSinkTask.class);
+    }
+
+    @Test
+    void wrongCredentialsAreReportedOnRedisPasswordWithoutTheSecret() throws IOException {
+        try (RedisServerProcess redis = RedisServerProcess.builder().password("right-horse-battery").start()) {
+            Map<String, String> wrong = props("redis.uri", redis.uri(), "redis.password", "wrong-staple-secret");
+            assertThat(errors(connector.validate(wrong), "redis.password")).singleElement().asString()
+                    .contains("refused the credentials").doesNotContain("wrong-staple-secret").doesNotContain("right-horse");
+            Map<String, String> right = props("redis.uri", redis.uri(), "redis.password", "right-horse-battery");
+            assertThat(connector.validate(right).configValues()).allSatisfy(v -> assertThat(v.errorMessages()).isEmpty());
+        }
     }
 }

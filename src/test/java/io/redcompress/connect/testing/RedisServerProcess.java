@@ -107,6 +107,7 @@ public final class RedisServerProcess implements AutoCloseable {
     private int port;
     private volatile Process process;
     private boolean started;
+    private boolean suspended;
     private boolean closed;
 
     private RedisServerProcess(Builder builder, Binary binary) {
@@ -196,12 +197,18 @@ public final class RedisServerProcess implements AutoCloseable {
             return;
         }
         if (process.isAlive()) {
+            if (suspended) {
+                signal("CONT");
+                suspended = false;
+            }
             try (RespClient client = RespClient.connect(HOST, port, password, Duration.ofSeconds(2))) {
                 client.command("SHUTDOWN", "NOSAVE");
             } catch (UncheckedIOException expected) {
                 // the server closes the connection when it shuts down
             } catch (RedisErrorReply e) {
-                log.warn("SHUTDOWN NOSAVE refused by redis-server on port {}: {}", port, e.reply());
+                // e.g. a test changed the password or ACLs: SIGTERM is a graceful shutdown too
+                log.warn("SHUTDOWN NOSAVE refused by redis-server on port {} ({}), sending SIGTERM", port, e.reply());
+                process.destroy();
             }
             if (!waitForExit(STOP_TIMEOUT)) {
                 log.warn("redis-server on port {} did not shut down in {}, terminating it", port, STOP_TIMEOUT);
@@ -227,6 +234,7 @@ public final class RedisServerProcess implements AutoCloseable {
         }
         log.info("redis-server on port {} killed", port);
         process = null;
+        suspended = false;
     }
 
     /** Stops the process if it is running (gracefully), then starts it again on the same port, in the same dir. */
@@ -238,11 +246,13 @@ public final class RedisServerProcess implements AutoCloseable {
     /** Freezes the process with SIGSTOP: connections stay open but nothing is answered (POSIX only). */
     public synchronized void suspend() {
         signal("STOP");
+        suspended = true;
     }
 
     /** Resumes a process frozen by {@link #suspend()} with SIGCONT. */
     public synchronized void resume() {
         signal("CONT");
+        suspended = false;
     }
 
     /** Kills the process if needed and deletes the temporary directory. Idempotent. */
@@ -383,7 +393,7 @@ public final class RedisServerProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new StartupFailure("redis-server exited with code " + process.exitValue(), portInUseInLogs());
             }
-            try (RespClient client = RespClient.connect(HOST, port, password, Duration.ofSeconds(1))) {
+            try (RespClient client = RespClient.connect(HOST, port, password, Duration.ofMillis(500))) {
                 client.ping(); // -LOADING while the AOF/RDB is read
                 String pid = client.infoMap("server").get("process_id");
                 if (Long.toString(process.pid()).equals(pid)) {
@@ -410,6 +420,7 @@ public final class RedisServerProcess implements AutoCloseable {
             process.destroyForcibly();
             waitForExit(STOP_TIMEOUT);
             process = null;
+            suspended = false;
         }
     }
 

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class RedisServerProcessTest {
 
@@ -111,6 +115,7 @@ class RedisServerProcessTest {
     }
 
     @Test
+    @Timeout(value = 8, unit = TimeUnit.SECONDS)
     void suspendedServerTimesOutUntilResumed() {
         try (RedisServerProcess redis = RedisServerProcess.builder().start()) {
             redis.suspend();
@@ -123,6 +128,8 @@ class RedisServerProcessTest {
             try (RespClient client = redis.client()) {
                 assertThat(client.ping()).isEqualTo("PONG");
             }
+            // close() resumes a suspended server before shutting it down
+            redis.suspend();
         }
     }
 
@@ -132,6 +139,16 @@ class RedisServerProcessTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("exited with code")
                 .hasMessageContaining("no-such-directive");
+    }
+
+    @Test
+    void fixedPortInUseFailsFastWithTheBindError() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            assertThatThrownBy(() -> RedisServerProcess.builder().port(taken.getLocalPort()).start())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Address already in use");
+        }
     }
 
     @Test
