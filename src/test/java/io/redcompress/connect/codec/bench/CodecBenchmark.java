@@ -27,7 +27,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * heartbeat and a 1.5 KB JSON document. Sizes are printed before the run.
  *
  * <pre>
- * java -cp target/classes:target/test-classes:$(cat cp.txt) io.redcompress.connect.codec.bench.CodecBenchmark
+ * ./mvnw -q -Pbench package -Dbench.main=io.redcompress.connect.codec.bench.CodecBenchmark -Dbench.args="-wi 2 -i 3 -w 1s -r 1s -f 1"
  *     # a quick run of a few seconds; pass JMH options (e.g. -wi 3 -i 5 -f 1) for a real measurement
  * </pre>
  */
