@@ -2,7 +2,6 @@ package io.redcompress.connect.mapping;
 
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -167,16 +166,9 @@ public final class KeyTemplate {
     }
 
     private static byte[] scalarBytes(Object value, Schema schema) {
-        if (value instanceof String s) {
-            return s.getBytes(StandardCharsets.UTF_8);
-        }
-        if (value instanceof byte[] bytes) {
-            return bytes;
-        }
-        if (value instanceof ByteBuffer buffer) {
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.duplicate().get(bytes);
-            return bytes;
+        byte[] raw = RawBytes.of(value);
+        if (raw != null) {
+            return raw;
         }
         if (value instanceof BigDecimal decimal) {
             return decimal.toPlainString().getBytes(StandardCharsets.UTF_8);

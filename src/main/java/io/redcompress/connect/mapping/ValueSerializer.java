@@ -1,8 +1,5 @@
 package io.redcompress.connect.mapping;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-
 import org.apache.kafka.connect.data.Schema;
 
 /**
@@ -15,17 +12,7 @@ final class ValueSerializer {
     }
 
     static byte[] serialize(Object value, Schema schema) {
-        if (value instanceof byte[] bytes) {
-            return bytes;
-        }
-        if (value instanceof ByteBuffer buffer) {
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.duplicate().get(bytes);
-            return bytes;
-        }
-        if (value instanceof String s) {
-            return s.getBytes(StandardCharsets.UTF_8);
-        }
-        return JsonWriter.toJson(value, schema);
+        byte[] raw = RawBytes.of(value);
+        return raw != null ? raw : JsonWriter.toJson(value, schema);
     }
 }

@@ -53,8 +53,8 @@ public final class EndToEndBench {
             }
         }
         List<Result> results = new ArrayList<>();
-        try (ConnectAndRedis cluster = ConnectAndRedis.start("bench", worker -> { });
-             RespClient redis = cluster.redis.client()) {
+        try (ConnectAndRedis cluster = ConnectAndRedis.start("bench", worker -> { })) {
+            RespClient redis = cluster.redisClient;
             // a discarded warm-up pass, so the first codec measured does not pay for the JIT
             for (String codec : codecs) {
                 run(cluster, redis, codec, "warmup", payload, Math.max(1000, records / 5), partitions, tasks);

@@ -99,22 +99,13 @@ class DecoderRobustnessTest {
         assertThat(decoded).isLessThan(50);
     }
 
-    static Stream<Arguments> codecsAndChecksum() {
-        List<Arguments> args = new ArrayList<>();
-        for (Codec codec : Codec.values()) {
-            args.add(Arguments.of(codec, true));
-            args.add(Arguments.of(codec, false));
-        }
-        return args.stream();
-    }
-
     /**
      * Every proper prefix of a valid value fails with Truncated or Corrupt. Cuts inside the header,
      * inside a none payload, a zstd frame or a gzip member are reported as truncated; cuts inside a
      * raw lz4 or snappy block (no end marker) as corrupt.
      */
     @ParameterizedTest(name = "{0} checksum={1}")
-    @MethodSource("codecsAndChecksum")
+    @MethodSource("io.redcompress.connect.codec.TestPayloads#codecsAndChecksum")
     void everyTruncationFails(Codec codec, boolean checksum) {
         ValueEncoder encoder = ValueEncoder.builder().codec(codec).checksum(checksum).minSizeToCompress(0).build();
         for (byte[] original : new byte[][] {

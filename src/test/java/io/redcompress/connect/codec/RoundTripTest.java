@@ -15,17 +15,8 @@ class RoundTripTest {
 
     private static final ValueDecoder DECODER = ValueDecoder.defaults();
 
-    static Stream<Arguments> codecsAndChecksum() {
-        List<Arguments> args = new ArrayList<>();
-        for (Codec codec : Codec.values()) {
-            args.add(Arguments.of(codec, true));
-            args.add(Arguments.of(codec, false));
-        }
-        return args.stream();
-    }
-
     @ParameterizedTest(name = "{0} checksum={1}")
-    @MethodSource("codecsAndChecksum")
+    @MethodSource("io.redcompress.connect.codec.TestPayloads#codecsAndChecksum")
     void samplesRoundTrip(Codec codec, boolean checksum) {
         ValueEncoder encoder = ValueEncoder.builder().codec(codec).checksum(checksum).build();
         int crcLength = checksum ? 4 : 0;

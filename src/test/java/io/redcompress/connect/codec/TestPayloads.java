@@ -1,7 +1,12 @@
 package io.redcompress.connect.codec;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * Deterministic sample values shared by the tests, the golden-vector generator and the benchmark.
@@ -13,6 +18,16 @@ public final class TestPayloads {
     }
 
     /** A 190-byte device heartbeat, the typical small IoT record. */
+    /** Every codec with the checksum on and off, for parameterized tests. */
+    static Stream<Arguments> codecsAndChecksum() {
+        List<Arguments> args = new ArrayList<>();
+        for (Codec codec : Codec.values()) {
+            args.add(Arguments.of(codec, true));
+            args.add(Arguments.of(codec, false));
+        }
+        return args.stream();
+    }
+
     public static byte[] heartbeat190() {
         String json = "{\"deviceId\":\"sensor-0042\",\"type\":\"heartbeat\",\"ts\":1718000000123,"
                 + "\"fw\":\"2.4.1\",\"battery\":87,\"rssi\":-67,\"tempC\":21.5,\"uptimeS\":864231,"

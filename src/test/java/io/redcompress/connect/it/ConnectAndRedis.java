@@ -20,6 +20,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
 import io.redcompress.connect.testing.RedisServerProcess;
+import io.redcompress.connect.testing.RespClient;
 
 /**
  * One real KRaft broker, one real Connect worker (plugin.discovery=service_load) and one real redis-server,
@@ -31,10 +32,13 @@ public final class ConnectAndRedis implements AutoCloseable {
 
     public final EmbeddedConnectCluster connect;
     public final RedisServerProcess redis;
+    /** For tests to look at what Redis holds, independently of the connector's Lettuce client. */
+    public final RespClient redisClient;
 
     private ConnectAndRedis(EmbeddedConnectCluster connect, RedisServerProcess redis) {
         this.connect = connect;
         this.redis = redis;
+        this.redisClient = redis.client();
     }
 
     public static ConnectAndRedis start(String name, Consumer<Map<String, String>> workerProps) {
@@ -131,6 +135,7 @@ public final class ConnectAndRedis implements AutoCloseable {
     @Override
     public void close() {
         try {
+            redisClient.close();
             connect.stop();
         } finally {
             redis.close();

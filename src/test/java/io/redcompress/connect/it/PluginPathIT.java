@@ -31,14 +31,11 @@ class PluginPathIT {
     static void startCluster() {
         assertThat(PluginJars.libDirectory(PLUGIN_DIR)).as("run 'package' first").isDirectory();
         cluster = ConnectAndRedis.start("plugin-path-it", worker -> worker.put("plugin.path", PLUGIN_DIR.toAbsolutePath().toString()));
-        redis = cluster.redis.client();
+        redis = cluster.redisClient;
     }
 
     @AfterAll
     static void stopCluster() {
-        if (redis != null) {
-            redis.close();
-        }
         if (cluster != null) {
             cluster.close();
         }

@@ -39,14 +39,11 @@ class SinkConnectorIT {
     @BeforeAll
     static void startCluster() {
         cluster = ConnectAndRedis.start("sink-it", worker -> { });
-        redis = cluster.redis.client();
+        redis = cluster.redisClient;
     }
 
     @AfterAll
     static void stopCluster() {
-        if (redis != null) {
-            redis.close();
-        }
         if (cluster != null) {
             cluster.close();
         }
