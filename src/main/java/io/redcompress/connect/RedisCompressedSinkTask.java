@@ -12,6 +12,7 @@ import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -83,6 +84,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         offsets = new OffsetTracker();
         retries = new RetryBudget(config.maxRetries(), config.retryBackoffMillis(), config.retryBackoffMaxMillis());
         metrics = new SinkMetrics();
+        metrics.register(pluginMetrics());
         sender = connect(config);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = System.nanoTime();
@@ -206,6 +208,14 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         if (metrics != null) {
             log.info("Task stopped: {}", metrics.snapshot());
+        }
+    }
+
+    private PluginMetrics pluginMetrics() {
+        try {
+            return context.pluginMetrics();
+        } catch (UnsupportedOperationException | NoSuchMethodError e) {
+            return null; // a worker older than Kafka 4.1
         }
     }
 

@@ -1,25 +1,54 @@
 package io.redcompress.connect.metrics;
 
+import java.util.LinkedHashMap;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.common.metrics.Gauge;
+import org.apache.kafka.common.metrics.PluginMetrics;
 
 import io.redcompress.connect.mapping.RedisWrite;
 
 /**
  * What operators watch, per task: records written and deleted, bytes before and after compression, records sent
- * to the dead-letter topic, retries and pipeline latency. Updated from the task thread only.
+ * to the dead-letter topic, retries and pipeline latency. Written by the task thread only; volatile so that JMX
+ * readers see current values. Registered as Connect plugin metrics (JMX: kafka.connect:type=plugins,...).
  */
 public final class SinkMetrics {
 
-    private long valuesWritten;
-    private long keysDeleted;
-    private long originalBytes;
-    private long encodedBytes;
-    private long deadLettered;
-    private long rejectedByRedis;
-    private long retries;
-    private long pipelines;
-    private long pipelineNanosTotal;
-    private long pipelineNanosMax;
+    private volatile long valuesWritten;
+    private volatile long keysDeleted;
+    private volatile long originalBytes;
+    private volatile long encodedBytes;
+    private volatile long deadLettered;
+    private volatile long rejectedByRedis;
+    private volatile long retries;
+    private volatile long pipelines;
+    private volatile long pipelineNanosTotal;
+    private volatile long pipelineNanosMax;
+
+    /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
+    public void register(PluginMetrics pluginMetrics) {
+        if (pluginMetrics == null) {
+            return;
+        }
+        gauge(pluginMetrics, "values-written-total", "Values written to Redis (SET acknowledged)", () -> valuesWritten);
+        gauge(pluginMetrics, "keys-deleted-total", "Keys deleted for tombstones (DEL acknowledged)", () -> keysDeleted);
+        gauge(pluginMetrics, "bytes-original-total", "Serialised value bytes before compression", () -> originalBytes);
+        gauge(pluginMetrics, "bytes-encoded-total", "Value bytes written to Redis, header included", () -> encodedBytes);
+        gauge(pluginMetrics, "compression-ratio", "Encoded bytes / original bytes", () -> snapshot().compressionRatio());
+        gauge(pluginMetrics, "dead-lettered-total", "Records sent to the dead-letter topic", () -> deadLettered);
+        gauge(pluginMetrics, "rejected-by-redis-total", "Writes Redis refused for good", () -> rejectedByRedis);
+        gauge(pluginMetrics, "retries-total", "Partition pipelines retried after a transient failure", () -> retries);
+        gauge(pluginMetrics, "pipelines-total", "Partition pipelines whose replies were all received", () -> pipelines);
+        gauge(pluginMetrics, "pipeline-latency-avg-us", "Mean time from send to last reply", () -> snapshot().meanPipelineMicros());
+        gauge(pluginMetrics, "pipeline-latency-max-us", "Longest time from send to last reply", () -> snapshot().maxPipelineMicros());
+    }
+
+    private static void gauge(PluginMetrics pluginMetrics, String name, String description, Supplier<Number> value) {
+        Gauge<Number> gauge = (config, now) -> value.get();
+        pluginMetrics.addMetric(pluginMetrics.metricName(name, description, new LinkedHashMap<>()), gauge);
+    }
 
     public void written(RedisWrite write) {
         if (write instanceof RedisWrite.SetValue set) {
