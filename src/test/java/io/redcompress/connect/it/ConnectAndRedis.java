@@ -3,6 +3,7 @@ package io.redcompress.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -10,6 +11,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -125,6 +129,25 @@ public final class ConnectAndRedis implements AutoCloseable {
     public void awaitCommitted(String connector, Map<TopicPartition, Long> expected, Duration atMost) {
         await().atMost(atMost).pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> assertThat(committedOffsets(connector)).containsAllEntriesOf(expected));
+    }
+
+    /**
+     * A task metric of the connector as the worker publishes it over JMX (this JVM runs the worker), summed over the
+     * connector's tasks; 0 when no task has published it yet.
+     */
+    public static double taskMetric(String connector, String metric) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        double sum = 0;
+        for (ObjectName name : server.queryNames(new ObjectName("kafka.connect:type=plugins,*"), null)) {
+            if (connector.equals(name.getKeyProperty("connector"))) {
+                try {
+                    sum += ((Number) server.getAttribute(name, metric)).doubleValue();
+                } catch (javax.management.AttributeNotFoundException e) {
+                    // another plugin's metrics
+                }
+            }
+        }
+        return sum;
     }
 
     public static String header(ConsumerRecord<byte[], byte[]> record, String key) {

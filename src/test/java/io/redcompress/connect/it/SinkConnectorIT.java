@@ -2,7 +2,6 @@ package io.redcompress.connect.it;
 
 import static io.redcompress.connect.it.ConnectAndRedis.header;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -172,39 +170,5 @@ class SinkConnectorIT {
         assertThat(new String(tooBig.value(), StandardCharsets.UTF_8)).isEqualTo(big);
         assertThat(header(tooBig, "__connect.errors.exception.message")).contains("over max.value.bytes=1000");
         assertThat(header(tooBig, "__connect.errors.topic")).isEqualTo(topic);
-    }
-
-    @Test
-    void aWriteRedisRejectsIsNeverCommittedAndArrivesOnceRedisAcceptsIt() throws Exception {
-        String topic = "oom";
-        cluster.connect.kafka().createTopic(topic, 2);
-        Map<String, String> config = cluster.sinkConfig(topic);
-        config.put("max.retries", "1000");
-        String oomBefore = redis.infoMap("errorstats").getOrDefault("errorstat_OOM", "count=0");
-        redis.configSet("maxmemory-policy", "noeviction");
-        redis.configSet("maxmemory", "1");
-        try {
-            for (int i = 0; i < 20; i++) {
-                produce(topic, i % 2, "k" + i, ("{\"reading\":" + i + "}").getBytes(StandardCharsets.UTF_8));
-            }
-            start("oom", config);
-
-            // Redis answers OOM to the writes ...
-            await().atMost(WAIT).until(() -> !redis.infoMap("errorstats").getOrDefault("errorstat_OOM", "count=0").equals(oomBefore));
-            // ... and for as long as it does, nothing is committed, nothing is written, and the task keeps retrying
-            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-                assertThat(cluster.committedOffsets("oom")).allSatisfy((tp, offset) -> assertThat(offset).isZero());
-                assertThat(redis.keys(topic + ":*")).isEmpty();
-            });
-            ConnectorStateInfo status = cluster.connect.connectorStatus("oom");
-            assertThat(status.tasks()).allSatisfy(t -> assertThat(t.state()).isEqualTo("RUNNING"));
-        } finally {
-            redis.configSet("maxmemory", "0");
-        }
-        cluster.awaitCommitted("oom", Map.of(new TopicPartition(topic, 0), 10L, new TopicPartition(topic, 1), 10L), WAIT);
-        for (int i = 0; i < 20; i++) {
-            assertThat(new String(ValueDecoder.decode(redis.get(topic + ":k" + i)), StandardCharsets.UTF_8))
-                    .isEqualTo("{\"reading\":" + i + "}");
-        }
     }
 }
