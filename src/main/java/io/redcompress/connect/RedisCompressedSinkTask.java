@@ -36,6 +36,7 @@ import io.redcompress.connect.pipeline.RejectedWriteHandler;
 import io.redcompress.connect.pipeline.RetryBudget;
 import io.redcompress.connect.redis.LettuceWriteSender;
 import io.redcompress.connect.redis.RedisClientFactory;
+import io.redcompress.connect.redis.RedisConnectivityCheck;
 import io.redcompress.connect.redis.RedisWriteSender;
 
 /**
@@ -63,7 +64,15 @@ public class RedisCompressedSinkTask extends SinkTask {
     private long retryNotBeforeNanos;
 
     public RedisCompressedSinkTask() {
-        this(LettuceWriteSender::connect);
+        this(RedisCompressedSinkTask::connectToRedis);
+    }
+
+    /** Checks Redis the way validate() does, so a task that cannot start says why in the same words. */
+    private static RedisWriteSender connectToRedis(RedisSinkConfig config) {
+        RedisConnectivityCheck.ping(config).ifPresent(problem -> {
+            throw new ConnectException(problem.message() + " (config key: " + problem.configKey() + ")");
+        });
+        return LettuceWriteSender.connect(config);
     }
 
     /** For tests: a sender other than Lettuce's. */
@@ -96,6 +105,8 @@ public class RedisCompressedSinkTask extends SinkTask {
     private RedisWriteSender connect(RedisSinkConfig config) {
         try {
             return senderFactory.apply(config);
+        } catch (ConnectException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new ConnectException("Cannot connect to Redis at " + RedisClientFactory.describeEndpoint(config) + ": "
                     + e.getMessage() + ". Check " + RedisSinkConfig.REDIS_URI + ", " + RedisSinkConfig.REDIS_USERNAME + " and "
@@ -203,11 +214,12 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     @Override
     public void stop() {
+        if (metrics != null) {
+            log.info("Task stopped: {}; acknowledged writes per Redis node: {}", metrics.snapshot(),
+                    sender == null ? Map.of() : sender.acknowledgedWritesPerNode());
+        }
         if (sender != null) {
             sender.close();
-        }
-        if (metrics != null) {
-            log.info("Task stopped: {}", metrics.snapshot());
         }
     }
 
@@ -228,7 +240,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         long now = System.nanoTime();
         if (now - lastSummaryNanos >= SUMMARY_INTERVAL_NANOS) {
             lastSummaryNanos = now;
-            log.info("Since start: {}", metrics.snapshot());
+            log.info("Since start: {}; acknowledged writes per Redis node: {}", metrics.snapshot(), sender.acknowledgedWritesPerNode());
         }
     }
 }

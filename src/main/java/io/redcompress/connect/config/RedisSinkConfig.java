@@ -17,6 +17,7 @@ import io.redcompress.connect.codec.Codec;
 public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String CONNECTION_GROUP = "Connection";
+    public static final String TLS_GROUP = "TLS";
     public static final String KEYS_VALUES_GROUP = "Keys & values";
     public static final String COMPRESSION_GROUP = "Compression";
     public static final String RELIABILITY_GROUP = "Reliability";
@@ -25,9 +26,18 @@ public final class RedisSinkConfig extends AbstractConfig {
     // Connection
     public static final String REDIS_URI = "redis.uri";
     public static final String REDIS_URI_DEFAULT = "redis://localhost:6379";
-    private static final String REDIS_URI_DOC = "Where Redis is: redis://host:port[/database] (rediss:// for TLS). "
-            + "Credentials may be given here (redis://user:password@host:port) or, better, in redis.username and redis.password.";
+    private static final String REDIS_URI_DOC = "Where Redis is: redis://host:port[/database] (rediss:// for TLS); for "
+            + "redis.mode=sentinel redis-sentinel://host:port[,host:port...]#masterName; for redis.mode=cluster one or more "
+            + "seed nodes, comma-separated. Credentials may be given here (redis://user:password@host:port) or, better, in "
+            + "redis.username and redis.password.";
     private static final String REDIS_URI_DISPLAY = "Redis URI";
+
+    public static final String REDIS_MODE = "redis.mode";
+    public static final String REDIS_MODE_DEFAULT = RedisMode.STANDALONE.toString();
+    private static final String REDIS_MODE_DOC = "The kind of deployment: 'standalone' (one server: redis:// or rediss://), "
+            + "'sentinel' (redis.uri=redis-sentinel://host:26379,host:26380#masterName, followed across failovers), "
+            + "'cluster' (redis.uri lists one or more seed nodes, comma-separated: redis://host:7000,redis://host:7001).";
+    private static final String REDIS_MODE_DISPLAY = "Mode";
 
     public static final String REDIS_USERNAME = "redis.username";
     private static final String REDIS_USERNAME_DOC = "ACL user name (Redis 6+). Leave empty for the default user.";
@@ -47,6 +57,38 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String REDIS_COMMAND_TIMEOUT_MS_DOC = "How long a pipeline's replies may take before the pipeline counts as failed "
             + "and is retried. Consider increasing it for very large values or a slow network.";
     private static final String REDIS_COMMAND_TIMEOUT_MS_DISPLAY = "Command timeout (ms)";
+
+    // TLS
+    public static final String SSL_TRUSTSTORE_LOCATION = "redis.ssl.truststore.location";
+    private static final String SSL_TRUSTSTORE_LOCATION_DOC = "File with the certificates that sign Redis's certificate, for rediss:// URIs. "
+            + "Empty: the JVM's default trust store.";
+    private static final String SSL_TRUSTSTORE_LOCATION_DISPLAY = "Trust store";
+
+    public static final String SSL_TRUSTSTORE_TYPE = "redis.ssl.truststore.type";
+    private static final String SSL_TRUSTSTORE_TYPE_DOC = "Format of the trust store: 'pem' (one or more PEM certificates), 'jks' or 'pkcs12'.";
+    private static final String SSL_TRUSTSTORE_TYPE_DISPLAY = "Trust store type";
+
+    public static final String SSL_TRUSTSTORE_PASSWORD = "redis.ssl.truststore.password";
+    private static final String SSL_TRUSTSTORE_PASSWORD_DOC = "Password of a jks or pkcs12 trust store.";
+    private static final String SSL_TRUSTSTORE_PASSWORD_DISPLAY = "Trust store password";
+
+    public static final String SSL_KEYSTORE_LOCATION = "redis.ssl.keystore.location";
+    private static final String SSL_KEYSTORE_LOCATION_DOC = "Key store (jks or pkcs12) with the client certificate and key, when Redis "
+            + "requires client certificates (tls-auth-clients yes). Empty: no client certificate.";
+    private static final String SSL_KEYSTORE_LOCATION_DISPLAY = "Key store";
+
+    public static final String SSL_KEYSTORE_TYPE = "redis.ssl.keystore.type";
+    private static final String SSL_KEYSTORE_TYPE_DOC = "Format of the key store: 'jks' or 'pkcs12'.";
+    private static final String SSL_KEYSTORE_TYPE_DISPLAY = "Key store type";
+
+    public static final String SSL_KEYSTORE_PASSWORD = "redis.ssl.keystore.password";
+    private static final String SSL_KEYSTORE_PASSWORD_DOC = "Password of the key store and of the key in it.";
+    private static final String SSL_KEYSTORE_PASSWORD_DISPLAY = "Key store password";
+
+    public static final String SSL_ENDPOINT_IDENTIFICATION_ENABLED = "redis.ssl.endpoint.identification.enabled";
+    private static final String SSL_ENDPOINT_IDENTIFICATION_ENABLED_DOC = "Check that Redis's certificate names the host connected to "
+            + "(hostname verification). Turn off only for certificates without the right names, and never on an untrusted network.";
+    private static final String SSL_ENDPOINT_IDENTIFICATION_ENABLED_DISPLAY = "Hostname verification";
 
     // Keys & values
     public static final String KEY_TEMPLATE = "key.template";
@@ -119,6 +161,17 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String RETRY_BACKOFF_MAX_MS_DOC = "The longest backoff between two retries.";
     private static final String RETRY_BACKOFF_MAX_MS_DISPLAY = "Max retry backoff (ms)";
 
+    public static final String REDIS_WAIT_REPLICAS = "redis.wait.replicas";
+    private static final String REDIS_WAIT_REPLICAS_DOC = "Commit offsets only after this many replicas confirmed the writes "
+            + "(WAIT, on every master written to), so a failover cannot lose acknowledged writes. 0: the master's reply is enough.";
+    private static final String REDIS_WAIT_REPLICAS_DISPLAY = "Replicas to wait for";
+
+    public static final String REDIS_WAIT_TIMEOUT_MS = "redis.wait.timeout.ms";
+    public static final long REDIS_WAIT_TIMEOUT_MS_DEFAULT = 1_000L;
+    private static final String REDIS_WAIT_TIMEOUT_MS_DOC = "How long WAIT may take; fewer replicas than redis.wait.replicas within it "
+            + "is a transient failure and the partition's writes are retried.";
+    private static final String REDIS_WAIT_TIMEOUT_MS_DISPLAY = "Replica wait timeout (ms)";
+
     // Errors
     public static final String BEHAVIOR_ON_REJECTED_WRITES = "behavior.on.rejected.writes";
     public static final String BEHAVIOR_ON_REJECTED_WRITES_DEFAULT = RejectedWriteBehavior.REPORT.toString();
@@ -138,6 +191,7 @@ public final class RedisSinkConfig extends AbstractConfig {
     public static ConfigDef configDef() {
         ConfigDef def = new ConfigDef();
         addConnection(def);
+        addTls(def);
         addKeysAndValues(def);
         addCompression(def);
         addReliability(def);
@@ -147,7 +201,9 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     private static void addConnection(ConfigDef def) {
         int order = 0;
-        def.define(REDIS_URI, Type.STRING, REDIS_URI_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
+        def.define(REDIS_MODE, Type.STRING, REDIS_MODE_DEFAULT, EnumValidator.of(RedisMode.class), Importance.HIGH,
+                        REDIS_MODE_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_MODE_DISPLAY)
+                .define(REDIS_URI, Type.STRING, REDIS_URI_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
                         REDIS_URI_DOC, CONNECTION_GROUP, ++order, Width.LONG, REDIS_URI_DISPLAY)
                 .define(REDIS_USERNAME, Type.STRING, null, Importance.MEDIUM,
                         REDIS_USERNAME_DOC, CONNECTION_GROUP, ++order, Width.MEDIUM, REDIS_USERNAME_DISPLAY)
@@ -157,6 +213,24 @@ public final class RedisSinkConfig extends AbstractConfig {
                         REDIS_CONNECT_TIMEOUT_MS_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_CONNECT_TIMEOUT_MS_DISPLAY)
                 .define(REDIS_COMMAND_TIMEOUT_MS, Type.LONG, REDIS_COMMAND_TIMEOUT_MS_DEFAULT, Range.atLeast(1), Importance.LOW,
                         REDIS_COMMAND_TIMEOUT_MS_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_COMMAND_TIMEOUT_MS_DISPLAY);
+    }
+
+    private static void addTls(ConfigDef def) {
+        int order = 0;
+        def.define(SSL_TRUSTSTORE_LOCATION, Type.STRING, "", Importance.MEDIUM,
+                        SSL_TRUSTSTORE_LOCATION_DOC, TLS_GROUP, ++order, Width.LONG, SSL_TRUSTSTORE_LOCATION_DISPLAY)
+                .define(SSL_TRUSTSTORE_TYPE, Type.STRING, StoreType.PEM.toString(), EnumValidator.of(StoreType.class), Importance.LOW,
+                        SSL_TRUSTSTORE_TYPE_DOC, TLS_GROUP, ++order, Width.SHORT, SSL_TRUSTSTORE_TYPE_DISPLAY)
+                .define(SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+                        SSL_TRUSTSTORE_PASSWORD_DOC, TLS_GROUP, ++order, Width.MEDIUM, SSL_TRUSTSTORE_PASSWORD_DISPLAY)
+                .define(SSL_KEYSTORE_LOCATION, Type.STRING, "", Importance.MEDIUM,
+                        SSL_KEYSTORE_LOCATION_DOC, TLS_GROUP, ++order, Width.LONG, SSL_KEYSTORE_LOCATION_DISPLAY)
+                .define(SSL_KEYSTORE_TYPE, Type.STRING, StoreType.PKCS12.toString(), EnumValidator.of(StoreType.class), Importance.LOW,
+                        SSL_KEYSTORE_TYPE_DOC, TLS_GROUP, ++order, Width.SHORT, SSL_KEYSTORE_TYPE_DISPLAY)
+                .define(SSL_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+                        SSL_KEYSTORE_PASSWORD_DOC, TLS_GROUP, ++order, Width.MEDIUM, SSL_KEYSTORE_PASSWORD_DISPLAY)
+                .define(SSL_ENDPOINT_IDENTIFICATION_ENABLED, Type.BOOLEAN, true, Importance.LOW,
+                        SSL_ENDPOINT_IDENTIFICATION_ENABLED_DOC, TLS_GROUP, ++order, Width.SHORT, SSL_ENDPOINT_IDENTIFICATION_ENABLED_DISPLAY);
     }
 
     private static void addKeysAndValues(ConfigDef def) {
@@ -191,7 +265,11 @@ public final class RedisSinkConfig extends AbstractConfig {
                 .define(RETRY_BACKOFF_MS, Type.LONG, RETRY_BACKOFF_MS_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
                         RETRY_BACKOFF_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MS_DISPLAY)
                 .define(RETRY_BACKOFF_MAX_MS, Type.LONG, RETRY_BACKOFF_MAX_MS_DEFAULT, Range.atLeast(0), Importance.LOW,
-                        RETRY_BACKOFF_MAX_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MAX_MS_DISPLAY);
+                        RETRY_BACKOFF_MAX_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MAX_MS_DISPLAY)
+                .define(REDIS_WAIT_REPLICAS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
+                        REDIS_WAIT_REPLICAS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_REPLICAS_DISPLAY)
+                .define(REDIS_WAIT_TIMEOUT_MS, Type.LONG, REDIS_WAIT_TIMEOUT_MS_DEFAULT, Range.atLeast(1), Importance.LOW,
+                        REDIS_WAIT_TIMEOUT_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_TIMEOUT_MS_DISPLAY);
     }
 
     private static void addErrors(ConfigDef def) {
@@ -199,6 +277,10 @@ public final class RedisSinkConfig extends AbstractConfig {
         def.define(BEHAVIOR_ON_REJECTED_WRITES, Type.STRING, BEHAVIOR_ON_REJECTED_WRITES_DEFAULT,
                 EnumValidator.of(RejectedWriteBehavior.class), Importance.MEDIUM,
                 BEHAVIOR_ON_REJECTED_WRITES_DOC, ERRORS_GROUP, ++order, Width.SHORT, BEHAVIOR_ON_REJECTED_WRITES_DISPLAY);
+    }
+
+    public RedisMode redisMode() {
+        return EnumValidator.parse(RedisMode.class, REDIS_MODE, getString(REDIS_MODE));
     }
 
     public String redisUri() {
@@ -220,6 +302,46 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public Duration commandTimeout() {
         return Duration.ofMillis(getLong(REDIS_COMMAND_TIMEOUT_MS));
+    }
+
+    /** The trust store file, or null for the JVM's default trust. */
+    public String truststoreLocation() {
+        String location = getString(SSL_TRUSTSTORE_LOCATION);
+        return location == null || location.isBlank() ? null : location.trim();
+    }
+
+    public StoreType truststoreType() {
+        return EnumValidator.parse(StoreType.class, SSL_TRUSTSTORE_TYPE, getString(SSL_TRUSTSTORE_TYPE));
+    }
+
+    public Password truststorePassword() {
+        return getPassword(SSL_TRUSTSTORE_PASSWORD);
+    }
+
+    /** The client key store file, or null when no client certificate is presented. */
+    public String keystoreLocation() {
+        String location = getString(SSL_KEYSTORE_LOCATION);
+        return location == null || location.isBlank() ? null : location.trim();
+    }
+
+    public StoreType keystoreType() {
+        return EnumValidator.parse(StoreType.class, SSL_KEYSTORE_TYPE, getString(SSL_KEYSTORE_TYPE));
+    }
+
+    public Password keystorePassword() {
+        return getPassword(SSL_KEYSTORE_PASSWORD);
+    }
+
+    public boolean hostnameVerification() {
+        return getBoolean(SSL_ENDPOINT_IDENTIFICATION_ENABLED);
+    }
+
+    public int waitReplicas() {
+        return getInt(REDIS_WAIT_REPLICAS);
+    }
+
+    public Duration waitTimeout() {
+        return Duration.ofMillis(getLong(REDIS_WAIT_TIMEOUT_MS));
     }
 
     public String keyTemplate() {

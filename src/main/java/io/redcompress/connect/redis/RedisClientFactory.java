@@ -1,34 +1,115 @@
 package io.redcompress.connect.redis;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
+
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.config.StoreType;
 
-/** Builds Lettuce clients from the connector config. Secrets go from {@link Password} straight into Lettuce. */
+/**
+ * Builds Lettuce clients from the connector config: standalone, Sentinel or Cluster; TLS with a trust store and an
+ * optional client certificate; ACL user or password. Secrets go from {@link Password} straight into Lettuce and
+ * never into a message.
+ */
 public final class RedisClientFactory {
 
     private RedisClientFactory() {
     }
 
-    static RedisURI redisUri(RedisSinkConfig config) {
+    /** Opens a client and a byte[] connection, auto-flush still on. */
+    static LettuceConnection connect(RedisSinkConfig config) {
+        List<RedisURI> uris = redisUris(config);
+        ClientOptions.Builder options = ClientOptions.builder();
+        if (config.redisMode() == RedisMode.CLUSTER) {
+            ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
+                    .maxRedirects(5)
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enablePeriodicRefresh(java.time.Duration.ofSeconds(30))
+                            .enableAllAdaptiveRefreshTriggers()
+                            .build());
+            applyCommonOptions(clusterOptions, config, uris);
+            RedisClusterClient client = RedisClusterClient.create(uris);
+            client.setOptions(clusterOptions.build());
+            return LettuceConnection.cluster(client, config);
+        }
+        applyCommonOptions(options, config, uris);
+        RedisClient client = RedisClient.create(uris.get(0));
+        client.setOptions(options.build());
+        return LettuceConnection.standalone(client, config);
+    }
+
+    private static void applyCommonOptions(ClientOptions.Builder options, RedisSinkConfig config, List<RedisURI> uris) {
+        options.autoReconnect(true)
+                // fail commands at once while disconnected: we retry them ourselves, with backoff and a bound
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
+                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()));
+        if (uris.stream().anyMatch(RedisURI::isSsl) || config.truststoreLocation() != null || config.keystoreLocation() != null) {
+            options.sslOptions(sslOptions(config));
+        }
+    }
+
+    static List<RedisURI> redisUris(RedisSinkConfig config) {
+        List<RedisURI> uris = new ArrayList<>();
+        String[] parts = config.redisMode() == RedisMode.CLUSTER ? config.redisUri().split(",") : new String[] {config.redisUri()};
+        for (String part : parts) {
+            if (!part.isBlank()) {
+                uris.add(redisUri(config, part.trim()));
+            }
+        }
+        if (uris.isEmpty()) {
+            throw new ConfigException(RedisSinkConfig.REDIS_URI + " names no Redis node");
+        }
+        return uris;
+    }
+
+    private static RedisURI redisUri(RedisSinkConfig config, String text) {
         RedisURI uri;
         try {
-            uri = RedisURI.create(config.redisUri());
+            uri = RedisURI.create(text);
         } catch (IllegalArgumentException e) {
             // Lettuce's message can echo the URI, which may hold a password: keep only the shape of the problem
-            throw new ConfigException(RedisSinkConfig.REDIS_URI + " is not a valid Redis URI (expected redis://host:port[/database] "
-                    + "or rediss://...)");
+            throw new ConfigException(RedisSinkConfig.REDIS_URI + " is not a valid Redis URI (expected redis://host:port[/database], "
+                    + "rediss://..., or redis-sentinel://host:port[,host:port]#masterName)");
+        }
+        boolean sentinelUri = uri.getSentinelMasterId() != null;
+        if (sentinelUri != (config.redisMode() == RedisMode.SENTINEL)) {
+            throw new ConfigException(RedisSinkConfig.REDIS_MODE + "=" + config.redisMode() + " does not match "
+                    + RedisSinkConfig.REDIS_URI + ": " + (sentinelUri
+                    ? "a redis-sentinel:// URI needs redis.mode=sentinel"
+                    : "redis.mode=sentinel needs redis.uri=redis-sentinel://host:port[,host:port]#masterName"));
         }
         Password password = config.redisPassword();
         String username = config.redisUsername();
         if (password != null && password.value() != null && !password.value().isEmpty()) {
-            String user = username != null && !username.isEmpty() ? username : userInUri(config.redisUri());
+            String user = username != null && !username.isEmpty() ? username : userInUri(text);
             if (user != null) {
                 uri.setAuthentication(user, password.value().toCharArray());
             } else {
@@ -39,6 +120,9 @@ public final class RedisClientFactory {
                     + " is not; set both for an ACL user");
         }
         uri.setTimeout(config.commandTimeout());
+        if (uri.isSsl()) {
+            uri.setVerifyPeer(config.hostnameVerification() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+        }
         return uri;
     }
 
@@ -56,25 +140,91 @@ public final class RedisClientFactory {
         }
     }
 
-    static RedisClient createClient(RedisSinkConfig config) {
-        RedisClient client = RedisClient.create(redisUri(config));
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // fail commands at once while disconnected: we retry them ourselves, with backoff and a bound
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
-                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
-                .build());
-        return client;
+    private static SslOptions sslOptions(RedisSinkConfig config) {
+        SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider().handshakeTimeout(config.connectTimeout());
+        if (config.truststoreLocation() != null) {
+            ssl.trustManager(trustManagers(config));
+        }
+        if (config.keystoreLocation() != null) {
+            ssl.keyManager(keyManagers(config));
+        }
+        return ssl.build();
     }
 
-    /** host:port of the configured Redis, for messages: never the URI itself, which may carry a password. */
+    private static TrustManagerFactory trustManagers(RedisSinkConfig config) {
+        String location = config.truststoreLocation();
+        try {
+            KeyStore store;
+            if (config.truststoreType() == StoreType.PEM) {
+                store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                try (InputStream in = Files.newInputStream(Path.of(location))) {
+                    int i = 0;
+                    for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                        store.setCertificateEntry("ca-" + i++, certificate);
+                    }
+                    if (i == 0) {
+                        throw new GeneralSecurityException("no PEM certificate in the file");
+                    }
+                }
+            } else {
+                store = loadStore(location, config.truststoreType(), config.truststorePassword());
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            return factory;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ConfigException(RedisSinkConfig.SSL_TRUSTSTORE_LOCATION + "=" + location + " cannot be read as a "
+                    + config.truststoreType() + " trust store (" + RedisSinkConfig.SSL_TRUSTSTORE_TYPE + "): " + e.getMessage());
+        }
+    }
+
+    private static KeyManagerFactory keyManagers(RedisSinkConfig config) {
+        String location = config.keystoreLocation();
+        if (config.keystoreType() == StoreType.PEM) {
+            throw new ConfigException(RedisSinkConfig.SSL_KEYSTORE_TYPE + "=pem is not supported for client certificates; "
+                    + "use a jks or pkcs12 key store");
+        }
+        try {
+            KeyStore store = loadStore(location, config.keystoreType(), config.keystorePassword());
+            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(store, chars(config.keystorePassword()));
+            return factory;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ConfigException(RedisSinkConfig.SSL_KEYSTORE_LOCATION + "=" + location + " cannot be read as a "
+                    + config.keystoreType() + " key store with the given " + RedisSinkConfig.SSL_KEYSTORE_PASSWORD + ": " + e.getMessage());
+        }
+    }
+
+    private static KeyStore loadStore(String location, StoreType type, Password password) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance(type.name());
+        try (InputStream in = Files.newInputStream(Path.of(location))) {
+            store.load(in, chars(password));
+        }
+        return store;
+    }
+
+    private static char[] chars(Password password) {
+        return password == null || password.value() == null ? new char[0] : password.value().toCharArray();
+    }
+
+    /** Where the configured Redis is, for messages: never the URI itself, which may carry a password. */
     public static String describeEndpoint(RedisSinkConfig config) {
         try {
-            RedisURI uri = RedisURI.create(config.redisUri());
-            return uri.getHost() + ":" + uri.getPort();
-        } catch (IllegalArgumentException e) {
+            List<RedisURI> uris = redisUris(config);
+            RedisURI first = uris.get(0);
+            if (first.getSentinelMasterId() != null) {
+                return "master '" + first.getSentinelMasterId() + "' via sentinels "
+                        + first.getSentinels().stream().map(s -> s.getHost() + ":" + s.getPort()).collect(Collectors.joining(","));
+            }
+            String nodes = uris.stream().map(u -> u.getHost() + ":" + u.getPort()).collect(Collectors.joining(","));
+            return config.redisMode() == RedisMode.CLUSTER ? "cluster " + nodes : nodes;
+        } catch (ConfigException e) {
             return "(invalid " + RedisSinkConfig.REDIS_URI + ")";
         }
+    }
+
+    static void shutdown(AbstractRedisClient client) {
+        client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
     }
 }

@@ -1,6 +1,7 @@
 package io.redcompress.connect.redis;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 import io.redcompress.connect.mapping.RedisWrite;
@@ -13,6 +14,11 @@ import io.redcompress.connect.mapping.RedisWrite;
 public interface RedisWriteSender extends AutoCloseable {
 
     CompletionStage<List<WriteResult>> send(List<RedisWrite> writes);
+
+    /** Acknowledged writes per Redis node (host:port), to spot a hot shard; empty when not tracked. */
+    default Map<String, Long> acknowledgedWritesPerNode() {
+        return Map.of();
+    }
 
     @Override
     void close();
