@@ -94,4 +94,36 @@ class RedisCompressedSinkConnectorTest {
             assertThat(connector.validate(right).configValues()).allSatisfy(v -> assertThat(v.errorMessages()).isEmpty());
         }
     }
+
+    @Test
+    void aModeThatDoesNotMatchTheUriIsReportedOnRedisMode() throws IOException {
+        assertThat(errors(connector.validate(props("redis.uri", "redis-sentinel://127.0.0.1:26379#mymaster")), "redis.mode"))
+                .singleElement().asString().contains("needs redis.mode=sentinel");
+        assertThat(errors(connector.validate(props("redis.mode", "sentinel")), "redis.mode"))
+                .singleElement().asString().contains("redis.mode=sentinel needs redis.uri=redis-sentinel://");
+    }
+
+    @Test
+    void anUnreadableTrustStoreIsReportedOnItsKey() throws IOException {
+        Config config = connector.validate(props("redis.uri", "rediss://localhost:" + closedPort(),
+                "redis.ssl.truststore.location", "/nonexistent/ca.pem"));
+        assertThat(errors(config, "redis.ssl.truststore.location")).singleElement().asString()
+                .contains("/nonexistent/ca.pem").contains("cannot be read as a pem trust store");
+    }
+
+    @Test
+    void aClusterNodeConfiguredAsStandaloneIsReportedOnRedisMode() throws IOException {
+        try (RedisServerProcess redis = RedisServerProcess.builder().config("cluster-enabled", "yes").start()) {
+            assertThat(errors(connector.validate(props("redis.uri", redis.uri())), "redis.mode")).singleElement().asString()
+                    .contains("is a Redis Cluster node").contains("redis.mode=cluster");
+        }
+    }
+
+    @Test
+    void aStandaloneServerConfiguredAsClusterIsReportedOnRedisMode() throws IOException {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start()) {
+            assertThat(errors(connector.validate(props("redis.mode", "cluster", "redis.uri", redis.uri())), "redis.mode"))
+                    .singleElement().asString().contains("is not a Redis Cluster").contains("redis.mode=standalone");
+        }
+    }
 }
