@@ -64,7 +64,7 @@ public final class RedisConnectivityCheck {
     }
 
     private static Problem problem(RedisSinkConfig config, String endpoint, Throwable e) {
-        String causes = causeChain(e);
+        String causes = causeChain(e).replaceAll("[.\\s]+$", "");
         String upper = causes.toUpperCase(Locale.ROOT);
         if (upper.contains("WRONGPASS") || upper.contains("NOAUTH") || upper.contains("INVALID PASSWORD")
                 || upper.contains("INVALID USERNAME-PASSWORD")) {

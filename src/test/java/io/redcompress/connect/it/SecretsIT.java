@@ -1,0 +1,101 @@
+package io.redcompress.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.runtime.rest.entities.ConfigInfos;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.testing.LogCapture;
+import io.redcompress.connect.testing.RedisServerProcess;
+import io.redcompress.connect.testing.RespClient;
+
+/**
+ * Credentials never leak: not in validation results, not in a failed task's trace, not in any log line, with the
+ * connector's and Lettuce's loggers at DEBUG. Wrong credentials are reported on redis.password, and a task that
+ * cannot start says so in the same words.
+ */
+class SecretsIT {
+
+    private static final String RIGHT = "Right-Horse-Battery-7319";
+    private static final String WRONG = "Wrong-Staple-Secret-4821";
+    private static final String ROTATED = "Rotated-Lantern-Quartz-5560";
+    private static ConnectAndRedis cluster;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = ConnectAndRedis.start("secrets-it", worker -> { });
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void credentialsAppearNowhereAndWrongOnesAreReportedOnRedisPassword() throws Exception {
+        String topic = "secrets";
+        cluster.connect.kafka().createTopic(topic, 1);
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient admin = redis.client();
+             LogCapture logs = LogCapture.start()) {
+            admin.command("ACL", "SETUSER", "writer", "on", ">" + RIGHT, "~secrets:*", "+@all");
+            Map<String, String> config = cluster.sinkConfig(topic);
+            config.put("redis.uri", redis.uri());
+            config.put("redis.username", "writer");
+            config.put("redis.password", WRONG);
+            config.put("redis.connect.timeout.ms", "2000");
+
+            // validation (PUT /connector-plugins/.../config/validate): the error names the key, the secret stays hidden
+            config.put("name", "validated");
+            ConfigInfos validation = cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, config);
+            config.remove("name");
+            assertThat(validation.configs().stream().filter(c -> !c.configValue().errors().isEmpty())
+                    .map(c -> c.configValue().name() + ": " + c.configValue().errors()))
+                    .singleElement().asString().startsWith("redis.password: ");
+            String passwordErrors = validation.configs().stream()
+                    .filter(c -> c.configValue().name().equals("redis.password"))
+                    .findFirst().orElseThrow().configValue().errors().toString();
+            assertThat(passwordErrors).contains("refused the credentials").contains("redis.username").contains("redis.password");
+            assertThat(validation.toString()).doesNotContain(WRONG).doesNotContain(RIGHT);
+
+            // creating the connector runs the same validation: refused, with the same words
+            assertThatThrownBy(() -> cluster.connect.configureConnector("wrong-password", config))
+                    .hasMessageContaining("refused the credentials").hasMessageNotContaining(WRONG).hasMessageNotContaining(RIGHT);
+
+            // the right password works
+            config.put("redis.password", RIGHT);
+            try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+                producer.send(new ProducerRecord<>(topic, 0, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8)));
+            }
+            cluster.startConnector("secrets", config);
+            cluster.awaitCommitted("secrets", Map.of(new TopicPartition(topic, 0), 1L), Duration.ofSeconds(60));
+            assertThat(ValueDecoder.decode(admin.get("secrets:k"))).isEqualTo("v".getBytes(StandardCharsets.UTF_8));
+
+            // the password is rotated in Redis but not in Connect: a restarted task cannot start, and says why
+            admin.command("ACL", "SETUSER", "writer", "resetpass", ">" + ROTATED);
+            cluster.connect.restartConnectorAndTasks("secrets", false, true, false);
+            cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed("secrets", 1, "the task started with a stale password");
+            String trace = cluster.connect.connectorStatus("secrets").tasks().get(0).trace();
+            assertThat(trace).contains("refused the credentials").contains("config key: redis.password");
+            cluster.connect.deleteConnector("secrets");
+
+            for (String secret : new String[] {RIGHT, WRONG, ROTATED}) {
+                assertThat(trace).doesNotContain(secret);
+                assertThat(logs.text()).as("captured logs").isNotEmpty().doesNotContain(secret);
+            }
+        }
+    }
+}

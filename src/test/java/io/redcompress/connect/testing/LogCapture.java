@@ -1,0 +1,76 @@
+package io.redcompress.connect.testing;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.UUID;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.config.Property;
+
+/**
+ * Everything logged in this JVM while it is open, messages and stack traces, for tests that must prove what is
+ * never logged (secrets). The connector's and Lettuce's loggers are opened up to DEBUG while capturing, so a secret
+ * cannot hide at a level an operator might turn on to debug a connection; Kafka's stay as configured.
+ */
+public final class LogCapture implements AutoCloseable {
+
+    private final StringBuffer captured = new StringBuffer();
+    private final AbstractAppender appender;
+    private final LoggerContext context;
+    private final java.util.Map<String, Level> previousLevels = new java.util.HashMap<>();
+    private static final java.util.List<String> OPENED_UP = java.util.List.of("io.redcompress.connect", "io.lettuce");
+
+    private LogCapture() {
+        context = (LoggerContext) LogManager.getContext(false);
+        appender = new AbstractAppender("capture-" + UUID.randomUUID(), null, null, true, Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent event) {
+                captured.append(event.getLevel()).append(' ').append(event.getLoggerName()).append(" - ")
+                        .append(event.getMessage().getFormattedMessage()).append('\n');
+                if (event.getThrown() != null) {
+                    StringWriter trace = new StringWriter();
+                    event.getThrown().printStackTrace(new PrintWriter(trace));
+                    captured.append(trace).append('\n');
+                }
+            }
+        };
+        appender.start();
+        Configuration configuration = context.getConfiguration();
+        for (LoggerConfig logger : configuration.getLoggers().values()) {
+            logger.addAppender(appender, Level.ALL, null);
+            if (OPENED_UP.contains(logger.getName())) {
+                previousLevels.put(logger.getName(), logger.getLevel());
+                logger.setLevel(Level.DEBUG);
+            }
+        }
+        context.updateLoggers();
+    }
+
+    public static LogCapture start() {
+        return new LogCapture();
+    }
+
+    public String text() {
+        return captured.toString();
+    }
+
+    @Override
+    public void close() {
+        Configuration configuration = context.getConfiguration();
+        for (LoggerConfig logger : configuration.getLoggers().values()) {
+            logger.removeAppender(appender.getName());
+            Level previous = previousLevels.get(logger.getName());
+            if (previous != null) {
+                logger.setLevel(previous);
+            }
+        }
+        context.updateLoggers();
+        appender.stop();
+    }
+}
