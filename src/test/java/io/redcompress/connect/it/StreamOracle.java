@@ -146,6 +146,10 @@ public final class StreamOracle {
 
     /** Redis holds exactly the last write of every key (tombstones applied), each decoding to the produced bytes. */
     public void assertRedisHoldsExactlyTheExpectedState(RespClient redis) {
+        assertRedisHoldsExactlyTheExpectedState(RedisView.of(redis));
+    }
+
+    public void assertRedisHoldsExactlyTheExpectedState(RedisView redis) {
         Map<String, byte[]> expected = expectedState();
         Set<String> present = new HashSet<>(redis.keys(topic + ":*"));
         Set<String> expectedPresent = new HashSet<>();
@@ -168,6 +172,10 @@ public final class StreamOracle {
      * was committed for a write Redis never acknowledged. Nothing is committed past a partition's end either.
      */
     public void assertCommittedOffsetsWereAcknowledged(Map<TopicPartition, Long> committed, RespClient redis) {
+        assertCommittedOffsetsWereAcknowledged(committed, RedisView.of(redis));
+    }
+
+    public void assertCommittedOffsetsWereAcknowledged(Map<TopicPartition, Long> committed, RedisView redis) {
         Map<TopicPartition, Long> ends = endOffsets();
         Map<String, TreeMap<Long, Produced>> writesByKey = new HashMap<>();
         for (Produced p : snapshot()) {
