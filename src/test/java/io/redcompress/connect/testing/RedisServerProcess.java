@@ -53,6 +53,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>{@link Builder#tls(TestCertificates, boolean)} makes a TLS-only server ({@code rediss://localhost:port});
+ * guard such tests with {@code assumeTrue(RedisServerProcess.tlsSupported())}. Debian's Redis 7 and the
+ * bundled linux-amd64 binary support TLS; the latter links OpenSSL 3 ({@code libssl.so.3}) dynamically and
+ * does not start at all on a machine without it. Directives that repeat (sentinel, rename-command) go in
+ * with {@link Builder#configLine(String)}.
+ *
  * <p>Every instance not closed yet is killed, and its directory deleted, by a JVM shutdown hook. A JVM
  * that is itself killed with SIGKILL cannot run the hook: its redis-server processes are then orphaned.
  */
@@ -99,6 +105,10 @@ public final class RedisServerProcess implements AutoCloseable {
 
     private final Binary binary;
     private final Map<String, String> config;
+    private final List<String> configLines;
+    private final TestCertificates tlsCertificates;
+    private final TestCertificates.Identity tlsIdentity;
+    private final boolean tlsAuthClients;
     private final List<String> args;
     private final String password;
     private final Duration startupTimeout;
@@ -113,6 +123,10 @@ public final class RedisServerProcess implements AutoCloseable {
     private RedisServerProcess(Builder builder, Binary binary) {
         this.binary = binary;
         this.config = Collections.unmodifiableMap(new LinkedHashMap<>(builder.config));
+        this.configLines = List.copyOf(builder.configLines);
+        this.tlsCertificates = builder.tlsCertificates;
+        this.tlsIdentity = builder.tlsIdentity;
+        this.tlsAuthClients = builder.tlsAuthClients;
         this.args = List.copyOf(builder.args);
         this.password = builder.effectivePassword();
         this.startupTimeout = builder.startupTimeout;
@@ -201,7 +215,7 @@ public final class RedisServerProcess implements AutoCloseable {
                 signal("CONT");
                 suspended = false;
             }
-            try (RespClient client = RespClient.connect(HOST, port, password, Duration.ofSeconds(2))) {
+            try (RespClient client = connect(port, Duration.ofSeconds(2))) {
                 client.command("SHUTDOWN", "NOSAVE");
             } catch (UncheckedIOException expected) {
                 // the server closes the connection when it shuts down
@@ -284,9 +298,22 @@ public final class RedisServerProcess implements AutoCloseable {
         return port;
     }
 
-    /** {@code redis://127.0.0.1:port}, without credentials (see {@link #password()}). */
+    /**
+     * {@code redis://127.0.0.1:port}, without credentials (see {@link #password()}); with
+     * {@link Builder#tls TLS}, {@code rediss://localhost:port} (the name in the test server certificate).
+     */
     public String uri() {
-        return "redis://" + HOST + ":" + port();
+        return isTls() ? "rediss://localhost:" + port() : "redis://" + HOST + ":" + port();
+    }
+
+    /** Whether the server speaks TLS only ({@link Builder#tls}); {@link #port()} is then the TLS port. */
+    public boolean isTls() {
+        return tlsCertificates != null;
+    }
+
+    /** The certificates of a {@link #isTls() TLS} server; empty otherwise. */
+    public Optional<TestCertificates> tlsCertificates() {
+        return Optional.ofNullable(tlsCertificates);
     }
 
     /** The {@code requirepass} password, or null. */
@@ -323,9 +350,18 @@ public final class RedisServerProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** A new client to this server, authenticated when a password is set; the caller closes it. */
+    /**
+     * A new client to this server, authenticated when a password is set, over TLS (trusting the test CA,
+     * presenting the test client certificate) for a {@link #isTls() TLS} server; the caller closes it.
+     */
     public RespClient client() {
-        return RespClient.connect(HOST, port(), password, Duration.ofSeconds(10));
+        return connect(port(), Duration.ofSeconds(10));
+    }
+
+    private RespClient connect(int toPort, Duration timeout) {
+        return isTls()
+                ? RespClient.connectTls(HOST, toPort, tlsCertificates.clientSocketFactory(), password, timeout)
+                : RespClient.connect(HOST, toPort, password, timeout);
     }
 
     /** The last lines of the redis log and of the process's stdout/stderr, for failure messages. */
@@ -338,8 +374,8 @@ public final class RedisServerProcess implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RedisServerProcess[" + HOST + ":" + port + ", redis " + binary.version() + " (" + binary.source()
-                + "), dir " + dir + (closed ? ", closed" : "") + "]";
+        return "RedisServerProcess[" + HOST + ":" + port + (isTls() ? " (tls)" : "") + ", redis " + binary.version()
+                + " (" + binary.source() + "), dir " + dir + (closed ? ", closed" : "") + "]";
     }
 
     // ---- process handling ----------------------------------------------------------------------
@@ -365,6 +401,14 @@ public final class RedisServerProcess implements AutoCloseable {
     private String configText(int candidatePort) {
         Map<String, String> lines = new LinkedHashMap<>();
         lines.put("port", Integer.toString(candidatePort));
+        if (isTls()) {
+            lines.put("port", "0");
+            lines.put("tls-port", Integer.toString(candidatePort));
+            lines.put("tls-cert-file", quote(tlsIdentity.certPem().toString()));
+            lines.put("tls-key-file", quote(tlsIdentity.keyPem().toString()));
+            lines.put("tls-ca-cert-file", quote(tlsCertificates.caCertPem().toString()));
+            lines.put("tls-auth-clients", tlsAuthClients ? "yes" : "no");
+        }
         lines.put("bind", HOST);
         lines.put("protected-mode", "no");
         lines.put("daemonize", "no");
@@ -383,6 +427,7 @@ public final class RedisServerProcess implements AutoCloseable {
         config.forEach((name, value) -> lines.put(name, value.isEmpty() ? "\"\"" : value));
         StringBuilder text = new StringBuilder("# written by RedisServerProcess\n");
         lines.forEach((name, value) -> text.append(name).append(' ').append(value).append('\n'));
+        configLines.forEach(line -> text.append(line).append('\n'));
         return text.toString();
     }
 
@@ -393,7 +438,7 @@ public final class RedisServerProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new StartupFailure("redis-server exited with code " + process.exitValue(), portInUseInLogs());
             }
-            try (RespClient client = RespClient.connect(HOST, port, password, Duration.ofMillis(500))) {
+            try (RespClient client = connect(port, Duration.ofMillis(500))) {
                 client.ping(); // -LOADING while the AOF/RDB is read
                 String pid = client.infoMap("server").get("process_id");
                 if (Long.toString(process.pid()).equals(pid)) {
@@ -507,6 +552,49 @@ public final class RedisServerProcess implements AutoCloseable {
         IllegalStateException toException(RedisServerProcess redis) {
             return new IllegalStateException(getMessage() + " [" + redis + "]\n" + redis.logTail(), this);
         }
+    }
+
+    // ---- TLS support ---------------------------------------------------------------------------
+
+    private static final Map<Path, Boolean> TLS_SUPPORT = new ConcurrentHashMap<>();
+
+    /**
+     * Whether the binary a default builder picks (see {@value #BINARY_PROPERTY}) was built with TLS, for
+     * {@code Assumptions.assumeTrue(RedisServerProcess.tlsSupported())}. Probed once per binary.
+     */
+    public static boolean tlsSupported() {
+        return tlsSupported(resolveBinary(null, null));
+    }
+
+    /**
+     * Whether {@code binary} was built with TLS: started with a {@code tls-port} and certificate files that
+     * do not exist, a TLS build fails to load the certificate, a build without TLS rejects the directive.
+     */
+    public static boolean tlsSupported(Binary binary) {
+        return TLS_SUPPORT.computeIfAbsent(binary.path(), path -> probeTls(binary));
+    }
+
+    private static boolean probeTls(Binary binary) {
+        String missing = "/nonexistent-redis-test-tls-probe/";
+        List<String> output = new ArrayList<>();
+        int exit;
+        try {
+            exit = run(List.of(binary.path().toString(), "--port", "0", "--tls-port", Integer.toString(freePort()),
+                    "--tls-cert-file", missing + "cert.pem", "--tls-key-file", missing + "key.pem",
+                    "--tls-ca-cert-file", missing + "ca.pem", "--save", "", "--appendonly", "no",
+                    "--logfile", ""), output);
+        } catch (RuntimeException e) {
+            log.warn("TLS probe of {} failed; assuming no TLS support", binary.path(), e);
+            return false;
+        }
+        String text = String.join("\n", output);
+        boolean supported = text.contains("Failed to load certificate") || text.contains("Failed to configure TLS");
+        log.info("redis-server {} ({}) {} TLS (probe exit code {})", binary.version(), binary.source(),
+                supported ? "supports" : "does not support", exit);
+        if (!supported) {
+            log.debug("TLS probe output of {}:\n{}", binary.path(), text);
+        }
+        return supported;
     }
 
     // ---- binary resolution ---------------------------------------------------------------------
@@ -725,7 +813,11 @@ public final class RedisServerProcess implements AutoCloseable {
         private BinarySource binarySource;
         private Path binaryPath;
         private final Map<String, String> config = new LinkedHashMap<>();
+        private final List<String> configLines = new ArrayList<>();
         private final List<String> args = new ArrayList<>();
+        private TestCertificates tlsCertificates;
+        private TestCertificates.Identity tlsIdentity;
+        private boolean tlsAuthClients;
         private String password;
         private Duration startupTimeout = Duration.ofSeconds(15);
         private int port;
@@ -754,6 +846,42 @@ public final class RedisServerProcess implements AutoCloseable {
          */
         public Builder config(String name, String value) {
             config.put(name, value);
+            return this;
+        }
+
+        /**
+         * A raw {@code redis.conf} line, written verbatim after all {@link #config} directives, in the order
+         * given. For directives that may repeat ({@code sentinel monitor ...}, {@code rename-command ...}),
+         * which {@link #config(String, String)} cannot express.
+         */
+        public Builder configLine(String line) {
+            if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) {
+                throw new IllegalArgumentException("one line only: " + line);
+            }
+            configLines.add(line);
+            return this;
+        }
+
+        /**
+         * TLS only: {@code port 0}, {@code tls-port} on the chosen port, the {@link TestCertificates#server()}
+         * certificate, the test CA for client certificates, and {@code tls-auth-clients yes} when
+         * {@code requireClientCert}. Readiness checks and {@link RedisServerProcess#client()} then connect over
+         * TLS; {@link RedisServerProcess#uri()} is {@code rediss://localhost:port}. Check
+         * {@link RedisServerProcess#tlsSupported()} first: not every redis-server is built with TLS.
+         */
+        public Builder tls(TestCertificates certificates, boolean requireClientCert) {
+            return tls(certificates, certificates.server(), requireClientCert);
+        }
+
+        /**
+         * {@link #tls(TestCertificates, boolean)} serving another certificate of the set, e.g.
+         * {@link TestCertificates#wrongHostServer()}.
+         */
+        public Builder tls(TestCertificates certificates, TestCertificates.Identity serverIdentity,
+                           boolean requireClientCert) {
+            this.tlsCertificates = certificates;
+            this.tlsIdentity = serverIdentity;
+            this.tlsAuthClients = requireClientCert;
             return this;
         }
 
@@ -799,7 +927,12 @@ public final class RedisServerProcess implements AutoCloseable {
 
         /** Resolves the binary and creates the (stopped) process with its temporary directory. */
         public RedisServerProcess build() {
-            return new RedisServerProcess(this, resolveBinary(binarySource, binaryPath));
+            Binary binary = resolveBinary(binarySource, binaryPath);
+            if (tlsCertificates != null && !tlsSupported(binary)) {
+                throw new IllegalStateException("redis-server " + binary.version() + " at " + binary.path()
+                        + " is built without TLS; guard TLS tests with assumeTrue(RedisServerProcess.tlsSupported())");
+            }
+            return new RedisServerProcess(this, binary);
         }
 
         /** {@link #build()} then {@link RedisServerProcess#start()}; the directory is deleted if the start fails. */

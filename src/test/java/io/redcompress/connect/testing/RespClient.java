@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
 /**
  * A tiny blocking RESP2 client over a plain {@link Socket}, for tests that need to see what Redis
  * really holds, independently of the connector's own client (Lettuce).
@@ -40,8 +43,9 @@ public final class RespClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    private final boolean tls;
 
-    private RespClient(String host, int port, Duration timeout) throws IOException {
+    private RespClient(String host, int port, Duration timeout, SSLSocketFactory tls) throws IOException {
         this.host = host;
         this.port = port;
         Socket s = new Socket();
@@ -49,11 +53,19 @@ public final class RespClient implements AutoCloseable {
             s.setTcpNoDelay(true);
             s.setSoTimeout(Math.toIntExact(timeout.toMillis()));
             s.connect(new InetSocketAddress(host, port), Math.toIntExact(timeout.toMillis()));
+            if (tls != null) {
+                // layered over the connected socket, so the connect timeout applies; the handshake is
+                // bounded by the read timeout. No hostname verification: that is the client under test's job.
+                SSLSocket ssl = (SSLSocket) tls.createSocket(s, host, port, true);
+                s = ssl;
+                ssl.startHandshake();
+            }
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
         this.socket = s;
+        this.tls = tls != null;
         this.in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
         this.out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
     }
@@ -66,7 +78,7 @@ public final class RespClient implements AutoCloseable {
     /** Connects; {@code timeout} bounds both the connect and every reply read. */
     public static RespClient connect(String host, int port, Duration timeout) {
         try {
-            return new RespClient(host, port, timeout);
+            return new RespClient(host, port, timeout, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot connect to Redis at " + host + ":" + port, e);
         }
@@ -74,7 +86,27 @@ public final class RespClient implements AutoCloseable {
 
     /** Connects and authenticates with {@code AUTH password} when {@code password} is not null. */
     public static RespClient connect(String host, int port, String password, Duration timeout) {
-        RespClient client = connect(host, port, timeout);
+        return authenticate(connect(host, port, timeout), password);
+    }
+
+    /**
+     * Connects over TLS (handshake included) and authenticates with {@code AUTH password} when
+     * {@code password} is not null; {@code timeout} bounds the connect, the handshake and every reply read.
+     * The server's certificate is checked against the factory's trust material, its host name is not.
+     *
+     * @see TestCertificates#clientSocketFactory()
+     */
+    public static RespClient connectTls(String host, int port, SSLSocketFactory tls, String password, Duration timeout) {
+        RespClient client;
+        try {
+            client = new RespClient(host, port, timeout, Objects.requireNonNull(tls, "tls"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot connect over TLS to Redis at " + host + ":" + port, e);
+        }
+        return authenticate(client, password);
+    }
+
+    private static RespClient authenticate(RespClient client, String password) {
         if (password != null) {
             try {
                 client.auth(password);
@@ -92,6 +124,11 @@ public final class RespClient implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Whether this client talks TLS. */
+    public boolean isTls() {
+        return tls;
     }
 
     /** Sends one command and returns its reply (see the class comment for the mapping). */
@@ -334,7 +371,7 @@ public final class RespClient implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RespClient[" + host + ":" + port + (socket.isClosed() ? ", closed" : "") + "]";
+        return "RespClient[" + host + ":" + port + (tls ? ", tls" : "") + (socket.isClosed() ? ", closed" : "") + "]";
     }
 
     /** Renders a reply for assertion messages: bulk strings as text, nested lists recursively. */

@@ -1,0 +1,193 @@
+package io.redcompress.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.testing.LogCapture;
+import io.redcompress.connect.testing.RedisClusterProcess;
+
+/**
+ * Redis Cluster, 3 masters with a replica each, real processes: pipelines spanning slots and nodes, live resharding
+ * while records flow, a master killed mid-stream, and replica acknowledgement that really waits. Each test ends with
+ * the oracle over the whole cluster.
+ */
+class ClusterIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static ConnectAndRedis connect;
+    private static RedisClusterProcess redis;
+    private final List<String> connectors = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        connect = ConnectAndRedis.start("cluster-it", worker -> { });
+        redis = RedisClusterProcess.builder().masters(3).replicasPerMaster(1).appendOnly().start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (redis != null) {
+            redis.close();
+        }
+        if (connect != null) {
+            connect.close();
+        }
+    }
+
+    @AfterEach
+    void deleteConnectors() {
+        connectors.forEach(connect.connect::deleteConnector);
+    }
+
+    private Map<String, String> config(String topic) {
+        Map<String, String> config = connect.sinkConfig(topic);
+        config.put("redis.mode", "cluster");
+        config.put("redis.uri", redis.seedUris());
+        config.put("max.retries", "1000");
+        config.put("retry.backoff.ms", "100");
+        config.put("retry.backoff.max.ms", "500");
+        config.put("redis.command.timeout.ms", "2000");
+        config.put("consumer.override.max.poll.records", "200");
+        ConnectAndRedis.withDeadLetterQueue(config, topic + ".dlq");
+        return config;
+    }
+
+    private void start(String name, Map<String, String> config) throws InterruptedException {
+        connectors.add(name);
+        connect.startConnector(name, config);
+    }
+
+    private void assertOracle(StreamOracle oracle, String connector) throws Exception {
+        connect.awaitCommitted(connector, oracle.endOffsets(), WAIT);
+        RedisView view = RedisView.of(redis);
+        oracle.assertRedisHoldsExactlyTheExpectedState(view);
+        oracle.assertDeadLetterTopicHoldsExactlyTheUndecodableRecords(connect.connect.kafka(), oracle.topic() + ".dlq", false);
+        oracle.assertCommittedOffsetsWereAcknowledged(connect.committedOffsets(connector), view);
+    }
+
+    @Test
+    void pipelinesSpanEveryMasterAndTheSummaryCountsWritesPerNode() throws Exception {
+        String topic = "cluster-spread";
+        connect.connect.kafka().createTopic(topic, 3);
+        StreamOracle oracle = new StreamOracle(topic, 3, 21);
+        try (LogCapture logs = LogCapture.start(); KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 3000, 1000, 97);
+            start(topic, config(topic));
+            assertOracle(oracle, topic);
+            connect.connect.deleteConnector(topic);
+            connectors.remove(topic);
+
+            Map<RedisClusterProcess.Node, Long> perMaster = redis.keysPerMaster();
+            assertThat(perMaster).hasSize(3).allSatisfy((node, keys) -> assertThat(keys).as("keys on %s", node).isPositive());
+            // the task's summary names every master with its count: a hot shard would show here
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String summary = logs.text().lines().filter(l -> l.contains("acknowledged writes per Redis node"))
+                        .reduce((a, b) -> b).orElse("");
+                for (RedisClusterProcess.Node master : redis.masters()) {
+                    assertThat(summary).contains(master.host() + ":" + master.port() + "=");
+                }
+            });
+        }
+    }
+
+    @Test
+    void liveReshardingWhileRecordsFlowLosesNothing() throws Exception {
+        String topic = "cluster-reshard";
+        connect.connect.kafka().createTopic(topic, 3);
+        StreamOracle oracle = new StreamOracle(topic, 3, 22);
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 1500, 800, 0);
+            start(topic, config(topic));
+            await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
+
+            RedisClusterProcess.Node source = redis.masters().get(0);
+            RedisClusterProcess.Node target = redis.masters().get(1);
+            Thread producing = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 6; i++) {
+                        oracle.produce(producer, 500, 800, 0);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "producer-during-resharding");
+            producing.start();
+            RedisClusterProcess.Migration migration = redis.migrateHalfOfSlots(source, target);
+            producing.join(WAIT.toMillis());
+            assertThat(migration.slots()).isNotEmpty();
+            assertThat(migration.keysMoved()).as("keys moved while the connector wrote").isPositive();
+
+            assertOracle(oracle, topic);
+        }
+    }
+
+    @Test
+    void aMasterKilledMidStreamLosesNoAcknowledgedWriteWithReplicaAcknowledgement() throws Exception {
+        String topic = "cluster-failover";
+        connect.connect.kafka().createTopic(topic, 3);
+        Map<String, String> config = config(topic);
+        config.put("redis.wait.replicas", "1");
+        config.put("redis.wait.timeout.ms", "1000");
+        StreamOracle oracle = new StreamOracle(topic, 3, 23);
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 1500, 800, 0);
+            start(topic, config);
+            await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
+
+            RedisClusterProcess.Node victim = redis.masters().get(2);
+            oracle.produce(producer, 1000, 800, 0);
+            redis.killMaster(victim);
+            try {
+                RedisClusterProcess.Node promoted = redis.awaitFailover(victim);
+                assertThat(promoted.role()).isEqualTo(RedisClusterProcess.Role.MASTER);
+                oracle.produce(producer, 1000, 800, 0);
+                // the promoted master has no replica yet, so WAIT 1 cannot be satisfied for its keys and nothing
+                // written there is committed; the old master comes back as its replica and commits resume
+            } finally {
+                redis.restart(victim);
+            }
+            assertOracle(oracle, topic);
+        }
+    }
+
+    @Test
+    void replicaAcknowledgementHoldsCommitsBackWhileAReplicaIsStalled() throws Exception {
+        String topic = "cluster-wait";
+        connect.connect.kafka().createTopic(topic, 1);
+        Map<String, String> config = config(topic);
+        config.put("redis.wait.replicas", "1");
+        config.put("redis.wait.timeout.ms", "300");
+        StreamOracle oracle = new StreamOracle(topic, 1, 24);
+        List<RedisClusterProcess.Node> replicas = redis.replicas();
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 200, 100, 0);
+            start(topic, config);
+            connect.awaitCommitted(topic, oracle.endOffsets(), WAIT);
+
+            // every replica stops acknowledging: writes still reach the masters, but WAIT cannot be satisfied
+            replicas.forEach(replica -> replica.server().suspend());
+            try {
+                oracle.produce(producer, 200, 100, 0);
+                Map<TopicPartition, Long> before = connect.committedOffsets(topic);
+                await().atMost(WAIT).until(() -> ConnectAndRedis.taskMetric(topic, "retries-total") > 0);
+                await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(6))
+                        .untilAsserted(() -> assertThat(connect.committedOffsets(topic)).isEqualTo(before));
+            } finally {
+                replicas.forEach(replica -> replica.server().resume());
+            }
+            assertOracle(oracle, topic);
+        }
+    }
+}
