@@ -71,8 +71,8 @@ public final class RedisConnectivityCheck {
             return new Problem(RedisSinkConfig.REDIS_PASSWORD, "Redis at " + endpoint + " refused the credentials: " + causes
                     + ". Check " + RedisSinkConfig.REDIS_USERNAME + " and " + RedisSinkConfig.REDIS_PASSWORD + ".");
         }
-        if (upper.contains("SSL") || upper.contains("TLS") || upper.contains("HANDSHAKE") || upper.contains("CERTIFICATE")
-                || upper.contains("PKIX")) {
+        if (isTlsFailure(e) || upper.contains("SSL") || upper.contains("TLS") || upper.contains("HANDSHAKE")
+                || upper.contains("CERTIFICATE") || upper.contains("PKIX") || upper.contains("SUBJECT ALTERNATIVE")) {
             return new Problem(RedisSinkConfig.SSL_TRUSTSTORE_LOCATION, "TLS handshake with Redis at " + endpoint + " failed: " + causes
                     + ". Check " + RedisSinkConfig.SSL_TRUSTSTORE_LOCATION + " (the CA that signed Redis's certificate), "
                     + RedisSinkConfig.SSL_KEYSTORE_LOCATION + " (when Redis requires client certificates) and "
@@ -85,6 +85,15 @@ public final class RedisConnectivityCheck {
         }
         return new Problem(RedisSinkConfig.REDIS_URI, "Cannot reach Redis at " + endpoint + ": " + causes + ". Check "
                 + RedisSinkConfig.REDIS_URI + " (and " + RedisSinkConfig.REDIS_CONNECT_TIMEOUT_MS + " for a slow network).");
+    }
+
+    private static boolean isTlsFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String causeChain(Throwable e) {
