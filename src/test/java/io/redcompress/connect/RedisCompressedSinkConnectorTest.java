@@ -12,6 +12,7 @@ import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigValue;
 import org.junit.jupiter.api.Test;
 
+import io.redcompress.connect.testing.RedisClusterProcess;
 import io.redcompress.connect.testing.RedisServerProcess;
 
 class RedisCompressedSinkConnectorTest {
@@ -113,8 +114,8 @@ class RedisCompressedSinkConnectorTest {
 
     @Test
     void aClusterNodeConfiguredAsStandaloneIsReportedOnRedisMode() throws IOException {
-        try (RedisServerProcess redis = RedisServerProcess.builder().config("cluster-enabled", "yes").start()) {
-            assertThat(errors(connector.validate(props("redis.uri", redis.uri())), "redis.mode")).singleElement().asString()
+        try (RedisClusterProcess redis = RedisClusterProcess.builder().masters(1).start()) {
+            assertThat(errors(connector.validate(props("redis.uri", redis.seedUri())), "redis.mode")).singleElement().asString()
                     .contains("is a Redis Cluster node").contains("redis.mode=cluster");
         }
     }
