@@ -89,6 +89,9 @@ class ClusterIT {
             connect.connect.deleteConnector(topic);
             connectors.remove(topic);
 
+            // nothing of ours in the keyspace beyond what key.template makes: no bookkeeping keys (every topic here
+            // starts with "cluster-")
+            assertThat(redis.keys("*")).allSatisfy(key -> assertThat(key).startsWith("cluster-"));
             Map<RedisClusterProcess.Node, Long> perMaster = redis.keysPerMaster();
             assertThat(perMaster).hasSize(3).allSatisfy((node, keys) -> assertThat(keys).as("keys on %s", node).isPositive());
             // the task's summary names every master with its count: a hot shard would show here
