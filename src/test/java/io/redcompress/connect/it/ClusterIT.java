@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -28,7 +27,6 @@ class ClusterIT {
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static ConnectAndRedis connect;
     private static RedisClusterProcess redis;
-    private final List<String> connectors = new ArrayList<>();
 
     @BeforeAll
     static void start() {
@@ -48,33 +46,22 @@ class ClusterIT {
 
     @AfterEach
     void deleteConnectors() {
-        connectors.forEach(connect.connect::deleteConnector);
+        connect.deleteConnectors();
     }
 
     private Map<String, String> config(String topic) {
-        Map<String, String> config = connect.sinkConfig(topic);
+        Map<String, String> config = connect.resilientSinkConfig(topic, redis.seedUris());
         config.put("redis.mode", "cluster");
-        config.put("redis.uri", redis.seedUris());
-        config.put("max.retries", "1000");
-        config.put("retry.backoff.ms", "100");
-        config.put("retry.backoff.max.ms", "500");
-        config.put("redis.command.timeout.ms", "2000");
         config.put("consumer.override.max.poll.records", "200");
-        ConnectAndRedis.withDeadLetterQueue(config, topic + ".dlq");
         return config;
     }
 
     private void start(String name, Map<String, String> config) throws InterruptedException {
-        connectors.add(name);
         connect.startConnector(name, config);
     }
 
     private void assertOracle(StreamOracle oracle, String connector) throws Exception {
-        connect.awaitCommitted(connector, oracle.endOffsets(), WAIT);
-        RedisView view = RedisView.of(redis);
-        oracle.assertRedisHoldsExactlyTheExpectedState(view);
-        oracle.assertDeadLetterTopicHoldsExactlyTheUndecodableRecords(connect.connect.kafka(), oracle.topic() + ".dlq", false);
-        oracle.assertCommittedOffsetsWereAcknowledged(connect.committedOffsets(connector), view);
+        connect.assertOracle(oracle, connector, RedisView.of(redis), false);
     }
 
     @Test
@@ -86,8 +73,7 @@ class ClusterIT {
             oracle.produce(producer, 3000, 1000, 97);
             start(topic, config(topic));
             assertOracle(oracle, topic);
-            connect.connect.deleteConnector(topic);
-            connectors.remove(topic);
+            connect.deleteConnectors();
 
             // nothing of ours in the keyspace beyond what key.template makes: no bookkeeping keys (every topic here
             // starts with "cluster-")

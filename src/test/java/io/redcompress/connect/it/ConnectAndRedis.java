@@ -7,8 +7,10 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -38,6 +40,7 @@ public final class ConnectAndRedis implements AutoCloseable {
     public final RedisServerProcess redis;
     /** For tests to look at what Redis holds, independently of the connector's Lettuce client. */
     public final RespClient redisClient;
+    private final Set<String> connectors = new LinkedHashSet<>();
 
     private ConnectAndRedis(EmbeddedConnectCluster connect, RedisServerProcess redis) {
         this.connect = connect;
@@ -106,9 +109,50 @@ public final class ConnectAndRedis implements AutoCloseable {
                 "linger.ms", 20));
     }
 
+    /** Creates a connector and waits until a task runs; {@link #deleteConnectors()} removes it after the test. */
     public void startConnector(String name, Map<String, String> config) throws InterruptedException {
-        connect.configureConnector(name, config);
+        configureConnector(name, config);
         connect.assertions().assertConnectorAndAtLeastNumTasksAreRunning(name, 1, "connector " + name + " did not start");
+    }
+
+    /** Creates a connector without waiting (for tests that expect its task to fail); deleted after the test. */
+    public void configureConnector(String name, Map<String, String> config) {
+        connectors.add(name);
+        connect.configureConnector(name, config);
+    }
+
+    /** Deletes every connector the test created that still exists; for an @AfterEach. */
+    public void deleteConnectors() {
+        for (String name : connectors) {
+            if (connect.connectors().contains(name)) {
+                connect.deleteConnector(name);
+            }
+        }
+        connectors.clear();
+    }
+
+    /**
+     * A sink for fault tests: writes to {@code redisUri}, retries quickly and almost without end (so only the fault
+     * under test can stop it), times commands out after 2 s, and sends undecodable records to topic + ".dlq".
+     */
+    public Map<String, String> resilientSinkConfig(String topic, String redisUri) {
+        Map<String, String> config = sinkConfig(topic);
+        config.put("redis.uri", redisUri);
+        config.put("max.retries", "1000");
+        config.put("retry.backoff.ms", "100");
+        config.put("retry.backoff.max.ms", "500");
+        config.put("redis.command.timeout.ms", "2000");
+        config.put("redis.connect.timeout.ms", "1000");
+        withDeadLetterQueue(config, topic + ".dlq");
+        return config;
+    }
+
+    /** Waits until every produced record is committed, then runs every check of the oracle. */
+    public void assertOracle(StreamOracle oracle, String connector, RedisView redis, boolean dlqDuplicatesAllowed) throws Exception {
+        awaitCommitted(connector, oracle.endOffsets(), Duration.ofSeconds(90));
+        oracle.assertRedisHoldsExactlyTheExpectedState(redis);
+        oracle.assertDeadLetterTopicHoldsExactlyTheUndecodableRecords(connect.kafka(), oracle.topic() + ".dlq", dlqDuplicatesAllowed);
+        oracle.assertCommittedOffsetsWereAcknowledged(committedOffsets(connector), redis);
     }
 
     /** Offsets committed by the sink's consumer group ("connect-" + connector name). */

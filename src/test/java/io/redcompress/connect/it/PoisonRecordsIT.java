@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,7 +32,6 @@ class PoisonRecordsIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static ConnectAndRedis cluster;
     private static RespClient redis;
-    private final List<String> connectors = new ArrayList<>();
 
     @BeforeAll
     static void startCluster() {
@@ -51,7 +48,7 @@ class PoisonRecordsIT {
 
     @AfterEach
     void deleteConnectors() {
-        connectors.forEach(cluster.connect::deleteConnector);
+        cluster.deleteConnectors();
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, String value) {
@@ -87,7 +84,6 @@ class PoisonRecordsIT {
         config.put("behavior.on.null.values", "ignore");
         config.put("max.value.bytes", "500");
         ConnectAndRedis.withDeadLetterQueue(config, dlq);
-        connectors.add(topic);
         cluster.startConnector(topic, config);
 
         cluster.awaitCommitted(topic, Map.of(new TopicPartition(topic, 0), 8L), WAIT);
@@ -125,8 +121,7 @@ class PoisonRecordsIT {
             send(producer, topic, null, "{\"v\":2}");
             send(producer, topic, "c", "{\"v\":3}");
         }
-        connectors.add(topic);
-        cluster.connect.configureConnector(topic, jsonConfig(topic));
+        cluster.configureConnector(topic, jsonConfig(topic));
         cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(topic, 1, "the task did not stop at the poison record");
 
         assertThat(cluster.connect.connectorStatus(topic).tasks().get(0).trace())
@@ -146,8 +141,7 @@ class PoisonRecordsIT {
             send(producer, topic, "b", "{oops");
             send(producer, topic, "c", "{\"v\":2}");
         }
-        connectors.add(topic);
-        cluster.connect.configureConnector(topic, jsonConfig(topic));
+        cluster.configureConnector(topic, jsonConfig(topic));
         cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(topic, 1, "malformed JSON did not stop the task");
 
         assertThat(cluster.connect.connectorStatus(topic).tasks().get(0).trace()).contains("Tolerance exceeded");

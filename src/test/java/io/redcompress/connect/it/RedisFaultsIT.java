@@ -34,7 +34,6 @@ class RedisFaultsIT {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static ConnectAndRedis cluster;
-    private final List<String> connectors = new ArrayList<>();
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
     @BeforeAll
@@ -51,7 +50,7 @@ class RedisFaultsIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        connectors.forEach(cluster.connect::deleteConnector);
+        cluster.deleteConnectors();
         for (AutoCloseable closeable : closeAfter) {
             closeable.close();
         }
@@ -69,21 +68,14 @@ class RedisFaultsIT {
         return client;
     }
 
-    /** A sink with a dead-letter topic, quick retries and a short command timeout, writing to the given Redis. */
+    /** A sink with a dead-letter topic, quick retries and a 1 s command timeout, writing to the given Redis. */
     private Map<String, String> config(String topic, RedisServerProcess redis) {
-        Map<String, String> config = cluster.sinkConfig(topic);
-        config.put("redis.uri", redis.uri());
-        config.put("max.retries", "1000");
-        config.put("retry.backoff.ms", "100");
-        config.put("retry.backoff.max.ms", "500");
+        Map<String, String> config = cluster.resilientSinkConfig(topic, redis.uri());
         config.put("redis.command.timeout.ms", "1000");
-        config.put("redis.connect.timeout.ms", "1000");
-        ConnectAndRedis.withDeadLetterQueue(config, topic + ".dlq");
         return config;
     }
 
     private void start(String name, Map<String, String> config) throws InterruptedException {
-        connectors.add(name);
         cluster.startConnector(name, config);
     }
 
@@ -93,11 +85,7 @@ class RedisFaultsIT {
     }
 
     private void assertOracle(StreamOracle oracle, String connector, RespClient redis, boolean dlqDuplicatesAllowed) throws Exception {
-        cluster.awaitCommitted(connector, oracle.endOffsets(), WAIT);
-        oracle.assertRedisHoldsExactlyTheExpectedState(redis);
-        oracle.assertDeadLetterTopicHoldsExactlyTheUndecodableRecords(cluster.connect.kafka(), oracle.topic() + ".dlq",
-                dlqDuplicatesAllowed);
-        oracle.assertCommittedOffsetsWereAcknowledged(cluster.committedOffsets(connector), redis);
+        cluster.assertOracle(oracle, connector, RedisView.of(redis), dlqDuplicatesAllowed);
     }
 
     private void awaitSomeProgress(String connector) {
@@ -270,8 +258,7 @@ class RedisFaultsIT {
                 producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
             }
         }
-        connectors.add(topic);
-        cluster.connect.configureConnector(topic, config);
+        cluster.configureConnector(topic, config);
         cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(topic, 1, "the task did not fail on NOPERM");
         assertThat(cluster.connect.connectorStatus(topic).tasks().get(0).trace())
                 .contains("Redis refused the write of record topic=acl-fail partition=0 offset=2")

@@ -25,7 +25,6 @@ class SentinelIT {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static ConnectAndRedis connect;
-    private final List<String> connectors = new ArrayList<>();
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
     @BeforeAll
@@ -42,7 +41,7 @@ class SentinelIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        connectors.forEach(connect.connect::deleteConnector);
+        connect.deleteConnectors();
         for (AutoCloseable closeable : closeAfter) {
             closeable.close();
         }
@@ -55,24 +54,16 @@ class SentinelIT {
     }
 
     private Map<String, String> config(String topic, RedisSentinelProcess redis) {
-        Map<String, String> config = connect.sinkConfig(topic);
+        Map<String, String> config = connect.resilientSinkConfig(topic, redis.sentinelUri());
         config.put("redis.mode", "sentinel");
-        config.put("redis.uri", redis.sentinelUri());
-        config.put("max.retries", "1000");
-        config.put("retry.backoff.ms", "100");
-        config.put("retry.backoff.max.ms", "500");
-        config.put("redis.command.timeout.ms", "2000");
         config.put("consumer.override.max.poll.records", "200");
-        ConnectAndRedis.withDeadLetterQueue(config, topic + ".dlq");
         return config;
     }
 
     private void assertOracle(StreamOracle oracle, String connector, RedisSentinelProcess redis) throws Exception {
         connect.awaitCommitted(connector, oracle.endOffsets(), WAIT);
         try (RespClient master = redis.masterClient()) {
-            oracle.assertRedisHoldsExactlyTheExpectedState(master);
-            oracle.assertDeadLetterTopicHoldsExactlyTheUndecodableRecords(connect.connect.kafka(), oracle.topic() + ".dlq", false);
-            oracle.assertCommittedOffsetsWereAcknowledged(connect.committedOffsets(connector), master);
+            connect.assertOracle(oracle, connector, RedisView.of(master), false);
         }
     }
 
@@ -84,7 +75,6 @@ class SentinelIT {
         StreamOracle oracle = new StreamOracle(topic, 2, 31);
         try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
             oracle.produce(producer, 1000, 400, 97);
-            connectors.add(topic);
             connect.startConnector(topic, config(topic, redis));
             await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
 
@@ -109,7 +99,6 @@ class SentinelIT {
         StreamOracle oracle = new StreamOracle(topic, 2, 32);
         try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
             oracle.produce(producer, 1000, 400, 0);
-            connectors.add(topic);
             connect.startConnector(topic, config);
             await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
 

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -32,7 +30,6 @@ class SinkConnectorIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static ConnectAndRedis cluster;
     private static RespClient redis;
-    private final List<String> connectors = new ArrayList<>();
 
     @BeforeAll
     static void startCluster() {
@@ -49,11 +46,10 @@ class SinkConnectorIT {
 
     @AfterEach
     void deleteConnectors() {
-        connectors.forEach(cluster.connect::deleteConnector);
+        cluster.deleteConnectors();
     }
 
     private void start(String name, Map<String, String> config) throws InterruptedException {
-        connectors.add(name);
         cluster.startConnector(name, config);
     }
 
