@@ -231,11 +231,6 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
     }
 
-    /** For tests and the quickstart summary. */
-    SinkMetrics.Snapshot metricsSnapshot() {
-        return metrics.snapshot();
-    }
-
     private void logSummaryNowAndThen() {
         long now = System.nanoTime();
         if (now - lastSummaryNanos >= SUMMARY_INTERVAL_NANOS) {

@@ -98,19 +98,6 @@ public final class OffsetTracker {
         return offsets;
     }
 
-    /** Number of registered records not yet acknowledged, over all partitions. */
-    public int unacknowledgedCount() {
-        int count = 0;
-        for (PartitionState state : partitions.values()) {
-            for (Boolean acked : state.pending.values()) {
-                if (!acked) {
-                    count++;
-                }
-            }
-        }
-        return count;
-    }
-
     /** Forgets partitions this task no longer owns (on close after a rebalance). */
     public void forget(Collection<TopicPartition> topicPartitions) {
         topicPartitions.forEach(partitions::remove);
