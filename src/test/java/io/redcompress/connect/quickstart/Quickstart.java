@@ -51,13 +51,14 @@ import io.redcompress.connect.testing.SampleData;
  */
 public final class Quickstart {
 
-    private static final String CONNECTOR = "quickstart-redis-sink";
-    private static final String HEARTBEATS = "quickstart.heartbeats";
-    private static final String LOGS = "quickstart.logs";
-    private static final String DLQ = "quickstart.dlq";
     private static final int PARTITIONS = 3;
 
     private final Options options;
+    /** Names get a run id against an existing Kafka, so the quickstart can run again without clashing. */
+    private final String connectorName;
+    private final String heartbeatsTopic;
+    private final String logsTopic;
+    private final String dlqTopic;
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private String bootstrapServers;
     private String connectRestUrl;
@@ -66,6 +67,11 @@ public final class Quickstart {
 
     private Quickstart(Options options) {
         this.options = options;
+        String suffix = options.bootstrapServers == null ? "" : "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.connectorName = "quickstart-redis-sink" + suffix;
+        this.heartbeatsTopic = "quickstart.heartbeats" + suffix;
+        this.logsTopic = "quickstart.logs" + suffix;
+        this.dlqTopic = "quickstart.dlq" + suffix;
     }
 
     public static void main(String[] args) throws Exception {
@@ -158,9 +164,9 @@ public final class Quickstart {
 
     private void createTopics() throws Exception {
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic(HEARTBEATS, PARTITIONS, (short) 1),
-                    new NewTopic(LOGS, PARTITIONS, (short) 1),
-                    new NewTopic(DLQ, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(heartbeatsTopic, PARTITIONS, (short) 1),
+                    new NewTopic(logsTopic, PARTITIONS, (short) 1),
+                    new NewTopic(dlqTopic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -188,17 +194,17 @@ public final class Quickstart {
                 String device = String.format("sensor-%06d", i % options.devices);
                 byte[] value = SampleData.heartbeat(device, i, random);
                 bytes += value.length;
-                send(producer, HEARTBEATS, device, value, endOffsets);
+                send(producer, heartbeatsTopic, device, value, endOffsets);
             }
             for (int i = 0; i < options.logs; i++) {
                 byte[] value = SampleData.logLine(i, random);
                 bytes += value.length;
-                send(producer, LOGS, "log-" + i, value, endOffsets);
+                send(producer, logsTopic, "log-" + i, value, endOffsets);
             }
             // records that cannot be written: malformed JSON (rejected by the converter) and no key for ${key}
-            send(producer, HEARTBEATS, "sensor-broken-1", "{\"deviceId\":\"sensor-broken-1\",\"battery\":".getBytes(StandardCharsets.UTF_8), endOffsets);
-            send(producer, LOGS, "log-broken", "not json at all".getBytes(StandardCharsets.UTF_8), endOffsets);
-            send(producer, HEARTBEATS, null, "{\"deviceId\":\"who-am-i\",\"battery\":50}".getBytes(StandardCharsets.UTF_8), endOffsets);
+            send(producer, heartbeatsTopic, "sensor-broken-1", "{\"deviceId\":\"sensor-broken-1\",\"battery\":".getBytes(StandardCharsets.UTF_8), endOffsets);
+            send(producer, logsTopic, "log-broken", "not json at all".getBytes(StandardCharsets.UTF_8), endOffsets);
+            send(producer, heartbeatsTopic, null, "{\"deviceId\":\"who-am-i\",\"battery\":50}".getBytes(StandardCharsets.UTF_8), endOffsets);
             malformed = 3;
             producer.flush();
         }
@@ -228,7 +234,7 @@ public final class Quickstart {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("connector.class", "io.redcompress.connect.RedisCompressedSinkConnector");
         config.put("tasks.max", "2");
-        config.put("topics", HEARTBEATS + "," + LOGS);
+        config.put("topics", heartbeatsTopic + "," + logsTopic);
         config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
         config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
         config.put("value.converter.schemas.enable", "false");
@@ -236,17 +242,17 @@ public final class Quickstart {
         config.put("key.template", "${topic}:${key}");
         config.put("compression.codec", options.codec);
         config.put("errors.tolerance", "all");
-        config.put("errors.deadletterqueue.topic.name", DLQ);
+        config.put("errors.deadletterqueue.topic.name", dlqTopic);
         config.put("errors.deadletterqueue.topic.replication.factor", "1");
         config.put("errors.deadletterqueue.context.headers.enable", "true");
         StringBuilder json = new StringBuilder("{");
         config.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"").append(v).append('"'));
         json.append('}');
-        HttpResponse<String> response = rest("PUT", "connectors/" + CONNECTOR + "/config", json.toString());
+        HttpResponse<String> response = rest("PUT", "connectors/" + connectorName + "/config", json.toString());
         if (response.statusCode() >= 300) {
             throw new IllegalStateException("Connect refused the connector config: HTTP " + response.statusCode() + " " + response.body());
         }
-        step("Created connector %s (codec %s) on topics %s, %s", CONNECTOR, options.codec, HEARTBEATS, LOGS);
+        step("Created connector %s (codec %s) on topics %s, %s", connectorName, options.codec, heartbeatsTopic, logsTopic);
     }
 
     private HttpResponse<String> rest(String method, String resource, String body) throws IOException, InterruptedException {
@@ -267,7 +273,7 @@ public final class Quickstart {
         try (Admin admin = admin()) {
             long lastPrinted = -1;
             while (System.nanoTime() < deadline) {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + CONNECTOR)
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + connectorName)
                         .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
                 done = 0;
                 for (Map.Entry<TopicPartition, Long> end : produced.endOffsets().entrySet()) {
@@ -281,7 +287,7 @@ public final class Quickstart {
                 if (done >= total) {
                     return done;
                 }
-                String status = rest("GET", "connectors/" + CONNECTOR + "/status", null).body();
+                String status = rest("GET", "connectors/" + connectorName + "/status", null).body();
                 if (status.contains("\"FAILED\"")) {
                     System.out.println("The connector failed: " + status);
                     return done;
@@ -302,13 +308,13 @@ public final class Quickstart {
         String sampleKey = null;
         byte[] sampleStored = null;
         try (PluginJars plugin = PluginJars.open(options.pluginPath)) {
-            for (String topic : List.of(HEARTBEATS, LOGS)) {
+            for (String topic : List.of(heartbeatsTopic, logsTopic)) {
                 for (String key : redis.keys(topic + ":*")) {
                     byte[] stored = redis.get(key);
                     originalBytes += plugin.decode(stored).length;
                     storedBytes += stored.length;
                     keys++;
-                    if (sampleKey == null && topic.equals(HEARTBEATS)) {
+                    if (sampleKey == null && topic.equals(heartbeatsTopic)) {
                         sampleKey = key;
                         sampleStored = stored;
                     }
@@ -327,7 +333,7 @@ public final class Quickstart {
                     originalBytes, storedBytes, options.codec, (double) storedBytes / Math.max(1, originalBytes),
                     (double) originalBytes / Math.max(1, storedBytes));
             System.out.printf("Redis used_memory      %,d bytes%n", redis.usedMemory());
-            System.out.printf("Dead-letter topic      %d records on %s%n", dead.size(), DLQ);
+            System.out.printf("Dead-letter topic      %d records on %s%n", dead.size(), dlqTopic);
             for (ConsumerRecord<byte[], byte[]> record : dead) {
                 System.out.printf("  %s-%s offset %s, stage %s: %s%n", header(record, "__connect.errors.topic"),
                         header(record, "__connect.errors.partition"), header(record, "__connect.errors.offset"),
@@ -350,7 +356,7 @@ public final class Quickstart {
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-            consumer.subscribe(List.of(DLQ));
+            consumer.subscribe(List.of(dlqTopic));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             while (records.size() < expected && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(500)).forEach(records::add);
