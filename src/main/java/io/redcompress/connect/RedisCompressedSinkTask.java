@@ -14,7 +14,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
 import org.slf4j.Logger;
@@ -34,6 +33,7 @@ import io.redcompress.connect.pipeline.PartitionPipelines;
 import io.redcompress.connect.pipeline.PendingWrite;
 import io.redcompress.connect.pipeline.RejectedWriteHandler;
 import io.redcompress.connect.pipeline.RetryBudget;
+import io.redcompress.connect.pipeline.RetryLaterException;
 import io.redcompress.connect.redis.LettuceWriteSender;
 import io.redcompress.connect.redis.RedisClientFactory;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
@@ -182,8 +182,8 @@ public class RedisCompressedSinkTask extends SinkTask {
         context.timeout(backoff);
         retryNotBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
         PartitionFailure first = failures.get(0);
-        throw new RetriableException("Redis write failed for partition " + first.partition() + " at offset "
-                + first.firstFailed().offset() + ": " + first.reason() + "; retrying in " + backoff + " ms", first.cause());
+        throw new RetryLaterException("Redis write failed for partition " + first.partition() + " at offset "
+                + first.firstFailed().offset() + ": " + first.reason() + "; retrying in " + backoff + " ms");
     }
 
     /** Sleeps what is left of a retry backoff (at most retry.backoff.max.ms) when Connect redelivers early. */
