@@ -5,9 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -17,8 +24,11 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.pipeline.FakeRedisWriteSender;
 import io.redcompress.connect.redis.FailureKind;
+import io.redcompress.connect.redis.RedisWriteSender;
+import io.redcompress.connect.redis.WriteResult;
 
 class RedisCompressedSinkTaskTest {
 
@@ -196,5 +206,49 @@ class RedisCompressedSinkTaskTest {
         // offset 1 was malformed JSON: the converter sent it to the dead-letter topic and put() never saw it
         consumed.put(P0, new OffsetAndMetadata(2));
         assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
+    }
+
+    @Test
+    void whatATaskHasInFlightIsBoundedByOnePollAndSettledBeforePutReturns() {
+        // replies arrive later, on another thread, as they do from Lettuce
+        AtomicInteger outstanding = new AtomicInteger();
+        AtomicInteger maxOutstanding = new AtomicInteger();
+        ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
+        RedisWriteSender slowRedis = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(
+                    List<RedisWrite> writes) {
+                maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
+                CompletableFuture<List<WriteResult>> done =
+                        new CompletableFuture<>();
+                replies.schedule(() -> {
+                    outstanding.addAndGet(-writes.size());
+                    done.complete(writes.stream().map(WriteResult::acknowledged).toList());
+                }, 20, TimeUnit.MILLISECONDS);
+                return done;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        RedisCompressedSinkTask slowTask = new RedisCompressedSinkTask(config -> slowRedis);
+        slowTask.initialize(new FakeSinkTaskContext(true));
+        slowTask.start(Map.of("key.template", "${key}"));
+        try {
+            for (int poll = 0; poll < 3; poll++) {
+                List<SinkRecord> records = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    records.add(record().partition(i % 3).offset(poll * 100L + i / 3).key("k" + i).value("v").build());
+                }
+                slowTask.put(records);
+                assertThat(outstanding.get()).as("nothing in flight once put() returns").isZero();
+            }
+            // at most one poll's worth of commands, one pipeline per partition, was ever on the wire at once
+            assertThat(maxOutstanding.get()).isLessThanOrEqualTo(300);
+        } finally {
+            slowTask.stop();
+            replies.shutdownNow();
+        }
     }
 }
