@@ -147,6 +147,18 @@ public final class ConnectAndRedis implements AutoCloseable {
         return config;
     }
 
+    /** Waits until the connector's (single) task has failed; returns its trace, which the operator would read. */
+    public String awaitTaskFailed(String connector, String why) throws InterruptedException {
+        connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(connector, 1, why);
+        return connect.connectorStatus(connector).tasks().get(0).trace();
+    }
+
+    /** For two seconds, nothing of the partition is committed at or past {@code offset}. */
+    public void assertNothingCommittedPast(String connector, TopicPartition partition, long offset) {
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(committedOffsets(connector).getOrDefault(partition, 0L)).isLessThanOrEqualTo(offset));
+    }
+
     /** Waits until every produced record is committed, then runs every check of the oracle. */
     public void assertOracle(StreamOracle oracle, String connector, RedisView redis, boolean dlqDuplicatesAllowed) throws Exception {
         awaitCommitted(connector, oracle.endOffsets(), Duration.ofSeconds(90));

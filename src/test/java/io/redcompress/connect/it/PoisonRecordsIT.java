@@ -1,7 +1,6 @@
 package io.redcompress.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -122,13 +121,11 @@ class PoisonRecordsIT {
             send(producer, topic, "c", "{\"v\":3}");
         }
         cluster.configureConnector(topic, jsonConfig(topic));
-        cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(topic, 1, "the task did not stop at the poison record");
 
-        assertThat(cluster.connect.connectorStatus(topic).tasks().get(0).trace())
+        assertThat(cluster.awaitTaskFailed(topic, "the task did not stop at the poison record"))
                 .contains("Record topic=poison-none partition=0 offset=2 cannot be written to Redis: record key is null")
                 .contains("errors.tolerance=all").contains("errors.deadletterqueue.topic.name");
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(cluster.committedOffsets(topic).getOrDefault(new TopicPartition(topic, 0), 0L)).isLessThanOrEqualTo(2L));
+        cluster.assertNothingCommittedPast(topic, new TopicPartition(topic, 0), 2);
         assertThat(redis.exists(topic + ":c")).isFalse();
     }
 
@@ -142,11 +139,9 @@ class PoisonRecordsIT {
             send(producer, topic, "c", "{\"v\":2}");
         }
         cluster.configureConnector(topic, jsonConfig(topic));
-        cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed(topic, 1, "malformed JSON did not stop the task");
 
-        assertThat(cluster.connect.connectorStatus(topic).tasks().get(0).trace()).contains("Tolerance exceeded");
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(cluster.committedOffsets(topic).getOrDefault(new TopicPartition(topic, 0), 0L)).isLessThanOrEqualTo(1L));
+        assertThat(cluster.awaitTaskFailed(topic, "malformed JSON did not stop the task")).contains("Tolerance exceeded");
+        cluster.assertNothingCommittedPast(topic, new TopicPartition(topic, 0), 1);
         assertThat(redis.exists(topic + ":c")).isFalse();
     }
 }

@@ -87,8 +87,7 @@ class SecretsIT {
             // the password is rotated in Redis but not in Connect: a restarted task cannot start, and says why
             admin.command("ACL", "SETUSER", "writer", "resetpass", ">" + ROTATED);
             cluster.connect.restartConnectorAndTasks("secrets", false, true, false);
-            cluster.connect.assertions().assertConnectorIsRunningAndTasksHaveFailed("secrets", 1, "the task started with a stale password");
-            String trace = cluster.connect.connectorStatus("secrets").tasks().get(0).trace();
+            String trace = cluster.awaitTaskFailed("secrets", "the task started with a stale password");
             assertThat(trace).contains("refused the credentials").contains("config key: redis.password");
             cluster.connect.deleteConnector("secrets");
 
