@@ -59,10 +59,6 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
-    boolean isCluster() {
-        return cluster != null;
-    }
-
     StatefulConnection<byte[], byte[]> connection() {
         return connection;
     }

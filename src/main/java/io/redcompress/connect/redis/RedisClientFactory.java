@@ -46,7 +46,6 @@ public final class RedisClientFactory {
     /** Opens a client and a byte[] connection, auto-flush still on. */
     static LettuceConnection connect(RedisSinkConfig config) {
         List<RedisURI> uris = redisUris(config);
-        ClientOptions.Builder options = ClientOptions.builder();
         if (config.redisMode() == RedisMode.CLUSTER) {
             ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
                     .maxRedirects(5)
@@ -59,6 +58,7 @@ public final class RedisClientFactory {
             client.setOptions(clusterOptions.build());
             return LettuceConnection.cluster(client, config);
         }
+        ClientOptions.Builder options = ClientOptions.builder();
         applyCommonOptions(options, config, uris);
         RedisClient client = RedisClient.create(uris.get(0));
         client.setOptions(options.build());
