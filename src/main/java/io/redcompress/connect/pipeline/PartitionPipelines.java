@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.metrics.SinkMetrics;
@@ -21,7 +22,7 @@ import io.redcompress.connect.redis.WriteResult;
  * One pipeline per partition: the partition's writes in offset order, flushed together, every reply checked.
  * Sending and settling are separate steps so that pipelines can stay in flight while the task does other work;
  * settling walks the replies in order, acknowledging each success, handing each permanent rejection to the
- * {@link RejectedWriteHandler}, and stopping at the first transient failure: that write and every later one of the
+ * {@link RejectedWriteHandler}, failing the task at a setting-level refusal, and stopping at the first transient failure: that write and every later one of the
  * partition stay unacknowledged, to be sent again in order (re-sending the later ones is harmless, as SET and DEL
  * are idempotent, and keeps a tombstone after the write it deletes).
  */
@@ -86,12 +87,23 @@ public final class PartitionPipelines {
                     "interrupted while waiting for Redis", e);
         }
         metrics.pipelineCompleted(System.nanoTime() - pipeline.sentAtNanos());
+        if (results.size() != pipeline.writes().size()) {
+            // a short list would leave the tail unacknowledged forever while put() returns: a stall nobody sees
+            throw new ConnectException("Redis sender returned " + results.size() + " results for a pipeline of "
+                    + pipeline.writes().size() + " writes of partition " + pipeline.partition() + " starting at "
+                    + pipeline.writes().get(0).write().recordId() + "; nothing of it is committed. This is a bug in the "
+                    + "connector: please report it.");
+        }
         for (int i = 0; i < results.size(); i++) {
             WriteResult result = results.get(i);
             PendingWrite write = pipeline.writes().get(i);
             if (result.isAcknowledged()) {
                 offsets.acknowledge(write.write().recordId());
                 metrics.written(write.write());
+            } else if (result.failure() == FailureKind.FATAL) {
+                throw new ConnectException("Redis refused the write of record " + write.write().recordId() + " with a reply "
+                        + "that concerns a setting, not the record: " + result.reason() + ". The task stops; nothing from "
+                        + "this record on is committed, and it resumes there once the setting is changed.", result.cause());
             } else if (result.failure() == FailureKind.PERMANENT) {
                 rejectedWrites.rejected(write, result.reason(), result.cause());
                 offsets.acknowledge(write.write().recordId());

@@ -1,9 +1,20 @@
 package io.redcompress.connect.redis;
 
-/** How a failed write is handled: retried with backoff, or settled for that one record. */
+/**
+ * The three kinds of failed write. What decides the kind is who the reply is about: the one record, the moment, or
+ * the configuration — a reply every record would get is a setting to change, never a reason to dead-letter records.
+ */
 public enum FailureKind {
     /** The connection, the server's state or the cluster's shape: the same write can succeed later. Retry, never skip. */
     TRANSIENT,
-    /** Redis refused this write for good (WRONGTYPE, NOPERM, value too large): retrying cannot help. */
-    PERMANENT
+    /**
+     * Redis refused this one write for good, for something about its key or value (a key outside the ACL user's key
+     * patterns, a value over proto-max-bulk-len): retrying cannot help, and the next record may well succeed.
+     */
+    PERMANENT,
+    /**
+     * Redis refused the write because of a setting every record shares (the ACL user may not run the command, ttl.ms
+     * overflows Redis's expiry): every record would be refused alike, so the task stops and names the setting.
+     */
+    FATAL
 }

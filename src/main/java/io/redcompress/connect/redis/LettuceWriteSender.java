@@ -130,8 +130,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
 
     private static WriteResult failed(RedisWrite write, Throwable error) {
         Throwable cause = unwrap(error);
-        String reason = cause.getClass().getSimpleName() + ": " + cause.getMessage();
-        return WriteResult.failed(write, ReplyClassifier.classify(cause), reason, cause);
+        return WriteResult.failed(write, ReplyClassifier.classify(cause), ReplyClassifier.describe(cause), cause);
     }
 
     private static Throwable unwrap(Throwable error) {

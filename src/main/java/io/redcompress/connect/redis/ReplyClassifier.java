@@ -1,41 +1,74 @@
 package io.redcompress.connect.redis;
 
+import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 import io.lettuce.core.RedisCommandExecutionException;
+import io.redcompress.connect.config.RedisSinkConfig;
 
 /**
- * Decides whether a failed command may be retried. Only errors that are about the one record are permanent;
- * everything else, including errors we do not recognise, is transient, so it is retried and, when retries run out,
- * fails the task with the cause, rather than sending good records to the dead-letter topic.
+ * Decides, from Redis's exact reply, what a failed command means: a bad record, a moment to wait out, or a setting
+ * to change. The table below lists the replies SET, DEL and WAIT really give (checked against a real server by
+ * {@code ReplyClassifierIT}); anything not in it, including replies we have never seen, is transient, so it is
+ * retried and, when retries run out, fails the task with the reply, rather than sending good records to the
+ * dead-letter topic.
  */
 final class ReplyClassifier {
 
-    /** Error codes (first word of the reply) that concern the key or value written, not the server. */
-    private static final Set<String> PERMANENT_CODES = Set.of("WRONGTYPE", "NOPERM");
+    /** One row: a reply's error code, a fragment of its message (lower case, "" for any), its kind and what to change. */
+    record Rule(String code, String fragment, FailureKind kind, String remedy) {
 
-    /** Messages of generic ERR replies that concern the value written. */
-    private static final Set<String> PERMANENT_ERR_FRAGMENTS = Set.of(
-            "string exceeds maximum allowed size", "invalid bulk length", "invalid expire time");
+        boolean matches(String replyCode, String lowerMessage) {
+            return code.equals(replyCode) && lowerMessage.contains(fragment);
+        }
+    }
+
+    static final List<Rule> RULES = List.of(
+            // Redis 6.2/7.0: "NOPERM this user has no permissions to access one of the keys used as arguments";
+            // 7.2+: "NOPERM No permissions to access a key". The ACL forbids this record's key, not every key.
+            new Rule("NOPERM", "permissions to access one of the keys", FailureKind.PERMANENT, null),
+            new Rule("NOPERM", "permissions to access a key", FailureKind.PERMANENT, null),
+            // 6.2: "... to run the 'set' command or its subcommand"; 7.0: "... to run the 'set' command";
+            // 7.2+: "NOPERM User u has no permissions to run the 'set' command". Every record would get it.
+            new Rule("NOPERM", "permissions to run", FailureKind.FATAL, "grant the ACL user of " + RedisSinkConfig.REDIS_USERNAME
+                    + " the command (ACL SETUSER <user> +set +del, and +wait with " + RedisSinkConfig.REDIS_WAIT_REPLICAS
+                    + "), or connect as a user that has it"),
+            // any other NOPERM (channels, new wordings): not about one record, so not a reason to dead-letter it
+            new Rule("NOPERM", "", FailureKind.FATAL, "check the ACL rules of the user in " + RedisSinkConfig.REDIS_USERNAME),
+            // SET ... PX n where n plus the server's clock overflows: every record carries the same ttl
+            new Rule("ERR", "invalid expire time", FailureKind.FATAL, "lower " + RedisSinkConfig.TTL_MS),
+            // a value over proto-max-bulk-len: about this one value
+            new Rule("ERR", "string exceeds maximum allowed size", FailureKind.PERMANENT, null),
+            new Rule("ERR", "invalid bulk length", FailureKind.PERMANENT, null));
 
     private ReplyClassifier() {
     }
 
     static FailureKind classify(Throwable failure) {
-        if (failure instanceof RedisCommandExecutionException) {
-            String message = failure.getMessage() == null ? "" : failure.getMessage();
-            String code = message.split(" ", 2)[0].toUpperCase(Locale.ROOT);
-            if (PERMANENT_CODES.contains(code)) {
-                return FailureKind.PERMANENT;
-            }
-            if (code.equals("ERR")) {
-                String lower = message.toLowerCase(Locale.ROOT);
-                if (PERMANENT_ERR_FRAGMENTS.stream().anyMatch(lower::contains)) {
-                    return FailureKind.PERMANENT;
-                }
+        Rule rule = ruleFor(failure);
+        return rule == null ? FailureKind.TRANSIENT : rule.kind();
+    }
+
+    /** Redis's reply, and for a setting-level refusal the setting to change. */
+    static String describe(Throwable failure) {
+        String reply = failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        Rule rule = ruleFor(failure);
+        return rule == null || rule.remedy() == null ? reply
+                : reply + " (every record would be refused alike: " + rule.remedy() + ")";
+    }
+
+    private static Rule ruleFor(Throwable failure) {
+        if (!(failure instanceof RedisCommandExecutionException)) {
+            return null;
+        }
+        String message = failure.getMessage() == null ? "" : failure.getMessage();
+        String code = message.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+        String lower = message.toLowerCase(Locale.ROOT);
+        for (Rule rule : RULES) {
+            if (rule.matches(code, lower)) {
+                return rule;
             }
         }
-        return FailureKind.TRANSIENT;
+        return null;
     }
 }

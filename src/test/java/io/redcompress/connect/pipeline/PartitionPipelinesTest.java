@@ -1,6 +1,7 @@
 package io.redcompress.connect.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -8,9 +9,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.TestRecords;
@@ -18,6 +22,8 @@ import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.redis.FailureKind;
+import io.redcompress.connect.redis.RedisWriteSender;
+import io.redcompress.connect.redis.WriteResult;
 
 class PartitionPipelinesTest {
 
@@ -73,14 +79,50 @@ class PartitionPipelinesTest {
 
     @Test
     void aPermanentRejectionIsSettledByTheHandlerAndTheRestFlows() {
-        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        redis.failKey("b", FailureKind.PERMANENT, "NOPERM this user has no permissions to access one of the keys used as arguments", 1);
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
                 List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
 
         assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
 
-        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 WRONGTYPE Operation against a key holding the wrong kind of value");
+        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 NOPERM this user has no permissions to access one of the keys used as arguments");
         assertThat(offsets.acknowledgedOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
         assertThat(redis.data).containsKeys("a", "c");
+    }
+
+    @Test
+    void aReplyAboutASettingFailsTheTaskAtThatRecord() {
+        redis.failKey("b", FailureKind.FATAL, "ERR invalid expire time in 'set' command (every record would be refused alike: lower ttl.ms)", 1);
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
+                List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
+
+        assertThatThrownBy(() -> pipelines.settle(pipelines.send(batches)))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("topic=t partition=0 offset=1")
+                .hasMessageContaining("ttl.ms");
+        assertThat(rejected).isEmpty();
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(1));
+    }
+
+    @Test
+    void aSenderThatAnswersFewerWritesThanItWasGivenFailsLoudly() {
+        RedisWriteSender shortChanged = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                return CompletableFuture.completedFuture(List.of(WriteResult.acknowledged(writes.get(0))));
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        PartitionPipelines pipelines = new PartitionPipelines(shortChanged, offsets, (w, r, c) -> { }, Duration.ofSeconds(5),
+                new SinkMetrics());
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b")));
+
+        assertThatThrownBy(() -> pipelines.settle(pipelines.send(batches)))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("1 results for a pipeline of 2 writes");
+        assertThat(offsets.acknowledgedOffsets()).isEmpty();
     }
 }
