@@ -1,5 +1,6 @@
 package io.redcompress.connect;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -7,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -28,56 +31,55 @@ import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.UndecodableRecordException;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.pipeline.OffsetTracker;
+import io.redcompress.connect.pipeline.PartitionBackoff;
 import io.redcompress.connect.pipeline.PartitionFailure;
 import io.redcompress.connect.pipeline.PartitionPipelines;
 import io.redcompress.connect.pipeline.PendingWrite;
 import io.redcompress.connect.pipeline.RejectedWriteHandler;
 import io.redcompress.connect.pipeline.RetryBudget;
-import io.redcompress.connect.pipeline.RetryLaterException;
 import io.redcompress.connect.redis.LettuceWriteSender;
 import io.redcompress.connect.redis.RedisClientFactory;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
 import io.redcompress.connect.redis.RedisWriteSender;
 
 /**
- * Lifecycle only. Each put() maps the poll's records (mapping + codec), sends one pipeline per partition, settles
- * the replies into the offset tracker and, when a partition failed transiently, asks Connect to redeliver after a
- * backoff; preCommit() returns only what Redis acknowledged.
+ * Lifecycle and wiring. Each put() maps the poll's records (mapping + codec), sends one pipeline per partition and
+ * settles the replies into the offset tracker; a partition that failed transiently is handed to
+ * {@link PartitionBackoff}, which rewinds and pauses it; preCommit() returns only what Redis acknowledged.
  */
 public class RedisCompressedSinkTask extends SinkTask {
 
     private static final Logger log = LoggerFactory.getLogger(RedisCompressedSinkTask.class);
     private static final long SUMMARY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    private final Function<RedisSinkConfig, RedisWriteSender> senderFactory;
+    private final BiFunction<RedisSinkConfig, Map<String, String>, RedisWriteSender> senderFactory;
 
     private RedisSinkConfig config;
     private RecordMapper mapper;
     private RedisWriteSender sender;
     private DeadLetterReporter deadLetters;
     private OffsetTracker offsets;
-    private RetryBudget retries;
     private PartitionPipelines pipelines;
     private SinkMetrics metrics;
     private long lastSummaryNanos;
-    /** When a failed pipeline may be sent again: Connect may redeliver before the timeout we asked for. */
-    private long retryNotBeforeNanos;
+    private PartitionBackoff backoff;
 
     public RedisCompressedSinkTask() {
-        this(RedisCompressedSinkTask::connectToRedis);
+        this.senderFactory = RedisCompressedSinkTask::connectToRedis;
     }
 
-    /** Checks Redis the way validate() does, so a task that cannot start says why in the same words. */
-    private static RedisWriteSender connectToRedis(RedisSinkConfig config) {
-        RedisConnectivityCheck.ping(config).ifPresent(problem -> {
-            throw new ConnectException(problem.message() + " (config key: " + problem.configKey() + ")");
-        });
+    /** Checks the configuration and Redis the way validate() does, so a task that cannot start says why in the same words. */
+    private static RedisWriteSender connectToRedis(RedisSinkConfig config, Map<String, String> props) {
+        List<RedisConnectivityCheck.Problem> problems = ConfigurationCheck.redis(config, props);
+        if (!problems.isEmpty()) {
+            throw new ConnectException(problems.get(0).message() + " (config key: " + problems.get(0).configKey() + ")");
+        }
         return LettuceWriteSender.connect(config);
     }
 
     /** For tests: a sender other than Lettuce's. */
     RedisCompressedSinkTask(Function<RedisSinkConfig, RedisWriteSender> senderFactory) {
-        this.senderFactory = senderFactory;
+        this.senderFactory = (config, props) -> senderFactory.apply(config);
     }
 
     @Override
@@ -87,14 +89,21 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     @Override
     public void start(Map<String, String> props) {
+        WorkerCompatibility.check();
         config = new RedisSinkConfig(props);
+        List<RedisConnectivityCheck.Problem> problems = ConfigurationCheck.crossField(config);
+        if (!problems.isEmpty()) {
+            throw new ConnectException(problems.get(0).message() + " (config key: " + problems.get(0).configKey() + ")");
+        }
         mapper = TaskComponents.recordMapper(config);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
-        retries = new RetryBudget(config.maxRetries(), config.retryBackoffMillis(), config.retryBackoffMaxMillis());
+        backoff = new PartitionBackoff(new RetryBudget(config.maxRetries(), config.retryBackoffMillis(),
+                config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context,
+                RedisClientFactory.describeEndpoint(config), System::nanoTime);
         metrics = new SinkMetrics();
         metrics.register(pluginMetrics());
-        sender = connect(config);
+        sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = System.nanoTime();
         log.info("Writing to Redis at {} with codec {}, key template '{}', dead-letter topic {}",
@@ -102,9 +111,9 @@ public class RedisCompressedSinkTask extends SinkTask {
                 deadLetters.isConfigured() ? "configured" : "not configured");
     }
 
-    private RedisWriteSender connect(RedisSinkConfig config) {
+    private RedisWriteSender connect(RedisSinkConfig config, Map<String, String> props) {
         try {
-            return senderFactory.apply(config);
+            return senderFactory.apply(config, props);
         } catch (ConnectException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -130,18 +139,20 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
-        waitOutBackoff();
+        backoff.resumeDue();
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
         for (SinkRecord record : records) {
             RecordId id = RecordId.of(record);
-            if (!offsets.needsWrite(id)) {
-                continue; // settled before a redelivery: never sent or reported twice
+            if (!offsets.needsWrite(id) || backoff.isPaused(id.topicPartition())) {
+                // settled before a redelivery, or of a partition rewound for a retry that delivers it again: never
+                // sent or reported twice, never out of order
+                continue;
             }
             offsets.register(id);
             try {
                 Optional<RedisWrite> write = mapper.map(record);
                 if (write.isPresent()) {
-                    writesByPartition.computeIfAbsent(id.topicPartition(), tp -> new java.util.ArrayList<>())
+                    writesByPartition.computeIfAbsent(id.topicPartition(), tp -> new ArrayList<>())
                             .add(new PendingWrite(record, write.get()));
                 } else {
                     offsets.acknowledge(id);
@@ -155,61 +166,26 @@ public class RedisCompressedSinkTask extends SinkTask {
         List<PartitionFailure> failures = pipelines.settle(pipelines.send(writesByPartition));
         Set<TopicPartition> succeeded = new HashSet<>(writesByPartition.keySet());
         failures.forEach(f -> succeeded.remove(f.partition()));
-        retries.succeeded(succeeded);
+        backoff.succeeded(succeeded);
         if (!failures.isEmpty()) {
-            retryLaterOrFail(failures);
+            failures.forEach(f -> metrics.retried());
+            backoff.failed(failures);
         }
         logSummaryNowAndThen();
     }
 
-    private void retryLaterOrFail(List<PartitionFailure> failures) {
-        long backoff = 0;
-        for (PartitionFailure failure : failures) {
-            int retry = retries.recordFailure(failure.partition());
-            if (retries.exhausted(retry)) {
-                throw new ConnectException("Writing to Redis at " + RedisClientFactory.describeEndpoint(config)
-                        + " failed for partition " + failure.partition() + " at offset " + failure.firstFailed().offset()
-                        + " after " + retries.maxRetries() + " retries: " + failure.reason()
-                        + ". Nothing from that offset on is committed; the task resumes there when restarted. "
-                        + "If Redis needs longer to recover, raise " + RedisSinkConfig.MAX_RETRIES + " or "
-                        + RedisSinkConfig.RETRY_BACKOFF_MAX_MS + ".", failure.cause());
-            }
-            backoff = Math.max(backoff, retries.backoffMillis(retry));
-            metrics.retried();
-            log.warn("Redis write failed for partition {} at offset {} (retry {} of {} in {} ms): {}", failure.partition(),
-                    failure.firstFailed().offset(), retry, retries.maxRetries(), retries.backoffMillis(retry), failure.reason());
-        }
-        context.timeout(backoff);
-        retryNotBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
-        PartitionFailure first = failures.get(0);
-        throw new RetryLaterException("Redis write failed for partition " + first.partition() + " at offset "
-                + first.firstFailed().offset() + ": " + first.reason() + "; retrying in " + backoff + " ms");
-    }
-
-    /** Sleeps what is left of a retry backoff (at most retry.backoff.max.ms) when Connect redelivers early. */
-    private void waitOutBackoff() {
-        long remaining = retryNotBeforeNanos - System.nanoTime();
-        if (retryNotBeforeNanos != 0 && remaining > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(remaining);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConnectException("Interrupted while backing off before a retry", e);
-            }
-        }
-        retryNotBeforeNanos = 0;
-    }
-
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        backoff.resumeDue();
         return offsets.committableOffsets(currentOffsets);
     }
 
     @Override
     public void close(Collection<TopicPartition> partitions) {
-        // put() settles every pipeline before it returns, so nothing of these partitions is in flight
+        // put() settles every pipeline before it returns, so nothing of these partitions is in flight; a partition
+        // that comes back starts afresh from its committed offset, and one that was backing off is not resumed by us
         offsets.forget(partitions);
-        retries.forget(partitions);
+        backoff.forget(partitions);
     }
 
     @Override
@@ -227,7 +203,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         try {
             return context.pluginMetrics();
         } catch (UnsupportedOperationException | NoSuchMethodError e) {
-            return null; // a worker older than Kafka 4.1
+            return null; // a worker of Kafka 3.6 to 4.0: supported, without plugin metrics
         }
     }
 

@@ -1,6 +1,7 @@
 package io.redcompress.connect;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,7 @@ import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTaskContext;
 
-/** A SinkTaskContext for task unit tests: records timeouts and dead-letter reports. */
+/** A SinkTaskContext for task unit tests: records timeouts, pauses, rewinds and dead-letter reports. */
 public final class FakeSinkTaskContext implements SinkTaskContext {
 
     public record Report(SinkRecord record, Throwable error) {
@@ -21,6 +22,10 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
 
     public final List<Report> reports = new ArrayList<>();
     public final Set<TopicPartition> assignment = new HashSet<>();
+    public final Set<TopicPartition> paused = new HashSet<>();
+    public final List<TopicPartition> resumed = new ArrayList<>();
+    /** Rewinds asked for and not yet carried out, as WorkerSinkTaskContext keeps them until the next poll. */
+    public final Map<TopicPartition, Long> rewinds = new HashMap<>();
     public Long lastTimeoutMs;
     private final boolean deadLetterQueue;
 
@@ -35,10 +40,12 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
 
     @Override
     public void offset(Map<TopicPartition, Long> offsets) {
+        rewinds.putAll(offsets);
     }
 
     @Override
     public void offset(TopicPartition tp, long offset) {
+        rewinds.put(tp, offset);
     }
 
     @Override
@@ -53,10 +60,19 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
 
     @Override
     public void pause(TopicPartition... partitions) {
+        paused.addAll(List.of(partitions));
     }
 
     @Override
     public void resume(TopicPartition... partitions) {
+        for (TopicPartition partition : partitions) {
+            if (!assignment.isEmpty() && !assignment.contains(partition)) {
+                // as WorkerSinkTaskContext does
+                throw new IllegalStateException("Cannot resume partition " + partition + " that is not assigned");
+            }
+            paused.remove(partition);
+            resumed.add(partition);
+        }
     }
 
     @Override

@@ -116,44 +116,83 @@ class RedisCompressedSinkTaskTest {
         assertThat(commit()).doesNotContainKey(P0);
     }
 
-    @Test
-    void aTransientFailureIsRetriedWithoutResendingThePartitionsThatSucceeded() {
-        FakeSinkTaskContext context = start(true, Map.of());
-        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
-        List<SinkRecord> batch = List.of(record().key("a").value("1").offset(0).build(),
-                record().key("b").value("2").offset(1).build(),
-                record().key("c").value("3").offset(2).build(),
-                record().key("d").value("4").partition(1).offset(0).build());
+    /** What WorkerSinkTask does with the task's rewinds at its next poll: its consumed offsets go back too. */
+    private void connectRewinds(FakeSinkTaskContext context) {
+        context.rewinds.forEach((tp, offset) -> consumed.put(tp, new OffsetAndMetadata(offset)));
+        context.rewinds.clear();
+    }
 
-        assertThatThrownBy(() -> put(batch)).isInstanceOf(RetriableException.class).hasMessageContaining("LOADING")
-                // Connect logs it at ERROR on every retry: the message carries the reason, a stack would only be noise
-                .satisfies(e -> assertThat(e.getStackTrace()).isEmpty()).hasNoCause();
-        assertThat(context.lastTimeoutMs).isEqualTo(100);
-        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(1)).containsEntry(P1, new OffsetAndMetadata(1));
-
-        int sentBefore = redis.writesSent();
-        put(batch); // Connect redelivers the same batch
-        assertThat(redis.pipelinesSent.get(redis.pipelinesSent.size() - 1))
-                .extracting(w -> new String(w.key(), StandardCharsets.UTF_8)).containsExactly("b", "c");
-        assertThat(redis.writesSent() - sentBefore).isEqualTo(2);
-        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(3)).containsEntry(P1, new OffsetAndMetadata(1));
+    private static void waitOutBackoff(FakeSinkTaskContext context) throws InterruptedException {
+        Thread.sleep(context.lastTimeoutMs + 20);
     }
 
     @Test
-    void whenRetriesRunOutTheTaskFailsNamingPartitionOffsetAndCause() {
+    void aTransientFailurePausesAndRewindsOnlyThatPartitionWhileTheOthersFlow() throws InterruptedException {
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        SinkRecord a = record().key("a").value("1").offset(0).build();
+        SinkRecord b = record().key("b").value("2").offset(1).build();
+        SinkRecord c = record().key("c").value("3").offset(2).build();
+        SinkRecord d = record().key("d").value("4").partition(1).offset(0).build();
+
+        put(List.of(a, b, c, d)); // returns: no RetriableException, so Connect neither sleeps nor pauses every partition
+
+        assertThat(context.paused).containsExactly(P0);
+        assertThat(context.rewinds).containsExactly(Map.entry(P0, 1L));
+        assertThat(context.lastTimeoutMs).as("jittered retry.backoff.ms").isBetween(50L, 100L);
+        assertThat(commit()).as("the acknowledged run, never past a failure")
+                .containsEntry(P0, new OffsetAndMetadata(1)).containsEntry(P1, new OffsetAndMetadata(1));
+        connectRewinds(context);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(1));
+
+        // records of P0 still arriving during its backoff are neither written nor settled: the rewind delivers them again
+        int sentBefore = redis.writesSent();
+        put(List.of(c, record().key("e").value("5").partition(1).offset(1).build()));
+        assertThat(redis.writesSent() - sentBefore).as("only P1's record").isEqualTo(1);
+        assertThat(context.resumed).isEmpty();
+
+        waitOutBackoff(context);
+        put(List.of(b, c)); // redelivered from the rewound offset once put() resumed P0
+        assertThat(context.resumed).containsExactly(P0);
+        assertThat(redis.pipelinesSent.get(redis.pipelinesSent.size() - 1))
+                .extracting(w -> new String(w.key(), StandardCharsets.UTF_8)).containsExactly("b", "c");
+        assertThat(redis.writesSent() - sentBefore).isEqualTo(3);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(3)).containsEntry(P1, new OffsetAndMetadata(2));
+    }
+
+    @Test
+    void whenRetriesRunOutTheTaskFailsNamingPartitionOffsetAndCause() throws InterruptedException {
         FakeSinkTaskContext context = start(true, Map.of());
         redis.failKey("a", FailureKind.TRANSIENT, "OOM command not allowed", 10);
         List<SinkRecord> batch = List.of(record().key("a").value("1").offset(7).build());
 
-        assertThatThrownBy(() -> put(batch)).isInstanceOf(RetriableException.class);
-        assertThatThrownBy(() -> put(batch)).isInstanceOf(RetriableException.class);
-        assertThat(context.lastTimeoutMs).isEqualTo(150); // doubled, capped at retry.backoff.max.ms
+        put(batch);
+        assertThat(context.lastTimeoutMs).isBetween(50L, 100L);
+        waitOutBackoff(context);
+        put(batch);
+        assertThat(context.lastTimeoutMs).as("doubled, capped at retry.backoff.max.ms, jittered").isBetween(75L, 150L);
+        waitOutBackoff(context);
         assertThatThrownBy(() -> put(batch))
                 .isInstanceOf(ConnectException.class)
                 .isNotInstanceOf(RetriableException.class)
                 .hasMessageContaining("partition devices-0 at offset 7")
                 .hasMessageContaining("after 2 retries: OOM command not allowed")
                 .hasMessageContaining("max.retries");
+        assertThat(redis.writesSent()).isEqualTo(3);
+        assertThat(commit()).doesNotContainKey(P0);
+    }
+
+    @Test
+    void aReplyAboutASettingFailsTheTaskAndSendsNoRecordToTheDeadLetterQueue() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("a", FailureKind.FATAL, "NOPERM this user has no permissions to run the 'set' command (every record "
+                + "would be refused alike: grant the ACL user of redis.username the command)", 1);
+        assertThatThrownBy(() -> put(List.of(record().key("a").value("1").offset(0).build(),
+                record().key("b").value("2").offset(1).build())))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("topic=devices partition=0 offset=0")
+                .hasMessageContaining("redis.username");
+        assertThat(context.reports).isEmpty();
         assertThat(commit()).doesNotContainKey(P0);
     }
 
@@ -178,25 +217,63 @@ class RedisCompressedSinkTaskTest {
     }
 
     @Test
-    void closedPartitionsAreForgottenAndStopClosesRedis() {
+    void aPartitionThatComesBackAfterARebalanceIsWrittenAgainFromWhereConnectRedelivers() {
         start(true, Map.of());
-        put(List.of(record().key("a").value("1").offset(0).build()));
+        SinkRecord a = record().key("a").value("mine").offset(0).build();
+        put(List.of(a));
+        task.close(List.of(P0)); // revoked before its offset was committed
+        // the task that owned P0 meanwhile wrote something else; P0 comes back and Connect redelivers offset 0
+        redis.data.put("a", redis.data.get("a").clone());
+        redis.data.get("a")[redis.data.get("a").length - 1] ^= 1;
+        task.open(List.of(P0));
+        put(List.of(a));
+        assertThat(redis.writesSent()).as("written again, not skipped as settled").isEqualTo(2);
+        assertThat(stored("a")).isEqualTo("mine");
+    }
+
+    @Test
+    void aPartitionRevokedWhileBackingOffIsNeverResumedByTheTaskAndComesBackWithAFreshBudget() throws InterruptedException {
+        // a second retry's backoff (100-200 ms) cannot be mistaken for a first one's (50-99 ms)
+        FakeSinkTaskContext context = start(true, Map.of("retry.backoff.max.ms", "1000"));
+        context.assignment.addAll(List.of(P0, P1));
+        SinkRecord a = record().key("a").value("1").offset(0).build();
+        redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 2);
+        put(List.of(a));
+        assertThat(context.paused).containsExactly(P0);
+
         task.close(List.of(P0));
-        consumed.remove(P0);
-        assertThat(commit()).doesNotContainKey(P0);
+        context.assignment.remove(P0);
+        waitOutBackoff(context);
+        put(List.of()); // resuming a partition the task no longer owns throws in a real worker
+        assertThat(context.resumed).isEmpty();
+
+        context.assignment.add(P0);
+        task.open(List.of(P0));
+        put(List.of(a));
+        assertThat(context.lastTimeoutMs).as("the first retry's backoff again").isBetween(50L, 99L);
+    }
+
+    @Test
+    void stopClosesRedis() {
+        start(true, Map.of());
         task.stop();
         assertThat(redis.closed).isTrue();
     }
 
     @Test
     void offsetsAreKeyedByTheOriginalTopicWhenAnSmtRenamesIt() {
-        start(true, Map.of());
-        SinkRecord original = record().key("a").value("1").offset(0).build();
-        SinkRecord renamed = original.newRecord("renamed", 0, original.keySchema(), original.key(), original.valueSchema(),
-                original.value(), original.timestamp());
-        task.put(List.of(renamed));
-        // Connect keys currentOffsets by the original topic too; a tracker keyed by "renamed" would commit nothing
-        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(0)))).containsExactly(Map.entry(P0, new OffsetAndMetadata(1)));
+        FakeSinkTaskContext context = start(true, Map.of());
+        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        List<SinkRecord> renamed = new ArrayList<>();
+        for (SinkRecord original : List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build())) {
+            renamed.add(original.newRecord("renamed", 0, original.keySchema(), original.key(), original.valueSchema(),
+                    original.value(), original.timestamp()));
+        }
+        task.put(renamed);
+        // Connect keys currentOffsets, rewinds and pauses by the original topic too: a tracker keyed by "renamed"
+        // would see nothing pending for devices-0 and commit Connect's consumed offset, past the failed record
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(2)))).containsExactly(Map.entry(P0, new OffsetAndMetadata(1)));
+        assertThat(context.rewinds).containsExactly(Map.entry(P0, 1L));
     }
 
     @Test

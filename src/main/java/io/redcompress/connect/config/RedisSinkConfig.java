@@ -12,6 +12,7 @@ import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.types.Password;
 
 import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.mapping.KeyTemplate;
 
 /** The connector's configuration: one {@link ConfigDef}, built group by group, with typed getters. */
 public final class RedisSinkConfig extends AbstractConfig {
@@ -101,6 +102,8 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String TTL_MS = "ttl.ms";
     public static final long TTL_MS_DEFAULT = 0L;
+    /** 100 years: far beyond any use, and far from where Redis's expiry arithmetic (now + ttl) overflows. */
+    public static final long TTL_MS_MAX = 100L * 365 * 24 * 3600 * 1000;
     private static final String TTL_MS_DOC = "Time to live of every written key, in milliseconds, set atomically with the value "
             + "(SET key value PX ttl). 0 means keys never expire.";
     private static final String TTL_MS_DISPLAY = "TTL (ms)";
@@ -158,7 +161,11 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
     public static final long RETRY_BACKOFF_MAX_MS_DEFAULT = 30_000L;
-    private static final String RETRY_BACKOFF_MAX_MS_DOC = "The longest backoff between two retries.";
+    /** A backoff is waited out with the partition paused, not asleep, but an hour between attempts is no retry. */
+    public static final long RETRY_BACKOFF_LIMIT_MS = 600_000L;
+    private static final String RETRY_BACKOFF_MAX_MS_DOC = "The longest backoff between two retries. Each backoff is "
+            + "jittered (between half and all of it) so that tasks do not retry in lockstep, and is waited out with only the "
+            + "failed partition paused: the task's other partitions keep flowing.";
     private static final String RETRY_BACKOFF_MAX_MS_DISPLAY = "Max retry backoff (ms)";
 
     public static final String REDIS_WAIT_REPLICAS = "redis.wait.replicas";
@@ -235,9 +242,9 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     private static void addKeysAndValues(ConfigDef def) {
         int order = 0;
-        def.define(KEY_TEMPLATE, Type.STRING, KEY_TEMPLATE_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
+        def.define(KEY_TEMPLATE, Type.STRING, KEY_TEMPLATE_DEFAULT, KeyTemplate.VALIDATOR, Importance.HIGH,
                         KEY_TEMPLATE_DOC, KEYS_VALUES_GROUP, ++order, Width.LONG, KEY_TEMPLATE_DISPLAY)
-                .define(TTL_MS, Type.LONG, TTL_MS_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                .define(TTL_MS, Type.LONG, TTL_MS_DEFAULT, Range.between(0, TTL_MS_MAX), Importance.MEDIUM,
                         TTL_MS_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, TTL_MS_DISPLAY)
                 .define(BEHAVIOR_ON_NULL_VALUES, Type.STRING, BEHAVIOR_ON_NULL_VALUES_DEFAULT,
                         EnumValidator.of(NullValueBehavior.class), Importance.MEDIUM,
@@ -262,9 +269,9 @@ public final class RedisSinkConfig extends AbstractConfig {
         int order = 0;
         def.define(MAX_RETRIES, Type.INT, MAX_RETRIES_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
                         MAX_RETRIES_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, MAX_RETRIES_DISPLAY)
-                .define(RETRY_BACKOFF_MS, Type.LONG, RETRY_BACKOFF_MS_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                .define(RETRY_BACKOFF_MS, Type.LONG, RETRY_BACKOFF_MS_DEFAULT, Range.between(0, RETRY_BACKOFF_LIMIT_MS), Importance.MEDIUM,
                         RETRY_BACKOFF_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MS_DISPLAY)
-                .define(RETRY_BACKOFF_MAX_MS, Type.LONG, RETRY_BACKOFF_MAX_MS_DEFAULT, Range.atLeast(0), Importance.LOW,
+                .define(RETRY_BACKOFF_MAX_MS, Type.LONG, RETRY_BACKOFF_MAX_MS_DEFAULT, Range.between(0, RETRY_BACKOFF_LIMIT_MS), Importance.LOW,
                         RETRY_BACKOFF_MAX_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, RETRY_BACKOFF_MAX_MS_DISPLAY)
                 .define(REDIS_WAIT_REPLICAS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
                         REDIS_WAIT_REPLICAS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_REPLICAS_DISPLAY)

@@ -27,12 +27,8 @@ public final class DeadLetterReporter {
     }
 
     public static DeadLetterReporter from(SinkTaskContext context) {
-        try {
-            return new DeadLetterReporter(context.errantRecordReporter());
-        } catch (NoSuchMethodError | NoClassDefFoundError | UnsupportedOperationException e) {
-            // a worker older than Kafka 2.6 has no reporter at all
-            return new DeadLetterReporter(null);
-        }
+        // every supported worker (Kafka 3.6+) has the method; it returns null when no dead-letter topic is configured
+        return new DeadLetterReporter(context.errantRecordReporter());
     }
 
     public boolean isConfigured() {

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -36,6 +38,26 @@ public final class KeyTemplate {
     /** ${key}, ${value.x}: the record key or value, or a (nested) field of it when path is not empty. */
     private record RecordField(boolean fromValue, List<String> path, String placeholder) implements Part {
     }
+
+    /** For the config: a template that does not parse is refused with the reason, at validate and at task start alike. */
+    public static final ConfigDef.Validator VALIDATOR = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null) {
+                throw new ConfigException(name, null, "a key template is required");
+            }
+            try {
+                parse((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "literal text with ${topic}, ${partition}, ${offset}, ${key}, ${key.<field>}, ${value}, ${value.<field>}";
+        }
+    };
 
     private final String template;
     private final List<Part> parts;
@@ -178,6 +200,29 @@ public final class KeyTemplate {
         }
         // Structs, Maps, Lists and dates: their JSON form, which is stable for a given schema
         return JsonWriter.toJson(value, schema);
+    }
+
+    /** The text every variable part of a sample key stands for: {@link #sampleKey}. */
+    public static final String SAMPLE_VALUE = "sample";
+
+    /**
+     * The key this template renders for a record of {@code topic}, partition 0, offset 0, whose key and value fields
+     * are all {@value #SAMPLE_VALUE}: what validation checks against the ACL user's key patterns.
+     */
+    public byte[] sampleKey(String topic) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        for (Part part : parts) {
+            if (part instanceof Literal literal) {
+                out.writeBytes(literal.bytes());
+            } else if (part instanceof Topic) {
+                out.writeBytes(topic.getBytes(StandardCharsets.UTF_8));
+            } else if (part instanceof Partition || part instanceof Offset) {
+                out.writeBytes("0".getBytes(StandardCharsets.UTF_8));
+            } else {
+                out.writeBytes(SAMPLE_VALUE.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out.toByteArray();
     }
 
     @Override

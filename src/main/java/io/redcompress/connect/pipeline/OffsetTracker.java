@@ -70,18 +70,23 @@ public final class OffsetTracker {
      * registered is acknowledged, Connect's consumed offset is safe and is used: it also covers records that never
      * reached the task (dropped by a converter or SMT with errors.tolerance=all, or filtered out), which would
      * otherwise hold the commit back forever when they end a partition. Where a record is still unacknowledged,
-     * the end of the contiguous acknowledged run + 1 is used, or nothing when there is none.
+     * the end of the contiguous acknowledged run + 1 is used, or nothing when there is none. Never an offset beyond
+     * what Connect consumed (after a rewind for a retry, Connect's offset is the record to write again), and never a
+     * partition Connect did not ask about.
      */
     public Map<TopicPartition, OffsetAndMetadata> committableOffsets(Map<TopicPartition, OffsetAndMetadata> consumed) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         consumed.forEach((tp, consumedOffset) -> {
+            if (consumedOffset == null) {
+                return;
+            }
             PartitionState state = partitions.get(tp);
             boolean allSettled = state == null || !state.pending.containsValue(Boolean.FALSE);
-            if (allSettled && consumedOffset != null) {
-                long ours = state == null ? -1 : state.committable;
-                offsets.put(tp, new OffsetAndMetadata(Math.max(ours, consumedOffset.offset())));
-            } else if (state != null && state.committable >= 0) {
-                offsets.put(tp, new OffsetAndMetadata(state.committable));
+            if (allSettled) {
+                offsets.put(tp, consumedOffset);
+            } else if (state.committable >= 0) {
+                // never past what Connect consumed: the worker ignores such an offset, with a WARN each time
+                offsets.put(tp, new OffsetAndMetadata(Math.min(state.committable, consumedOffset.offset())));
             }
         });
         return offsets;

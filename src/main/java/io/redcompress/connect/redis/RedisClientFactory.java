@@ -126,6 +126,16 @@ public final class RedisClientFactory {
         return uri;
     }
 
+    /** The ACL user the connection authenticates as: redis.username, else the user in redis.uri, else "default". */
+    static String aclUser(RedisSinkConfig config) {
+        String username = config.redisUsername();
+        if (username != null && !username.isEmpty()) {
+            return username;
+        }
+        String inUri = userInUri(config.redisUri().split(",")[0].trim());
+        return inUri != null ? inUri : "default";
+    }
+
     /** The ACL user of redis://user:password@host, or null for redis://:password@host and redis://host. */
     private static String userInUri(String redisUri) {
         try {

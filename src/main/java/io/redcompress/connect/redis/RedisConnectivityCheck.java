@@ -1,16 +1,19 @@
 package io.redcompress.connect.redis;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
 
 /**
- * Connects and PINGs once, and checks the deployment is the kind redis.mode says. Used by
+ * Connects once and checks Redis is ready for the configuration: it answers PING, it is the kind of deployment
+ * redis.mode says, and the ACL user may send every command the configuration will send. Used by
  * {@code Connector.validate()} and by a task's start, so both report a problem in the same words, attached to the
  * config key the operator should change.
  */
@@ -20,37 +23,59 @@ public final class RedisConnectivityCheck {
     public record Problem(String configKey, String message) {
     }
 
+    private static final Logger log = LoggerFactory.getLogger(RedisConnectivityCheck.class);
+
     private RedisConnectivityCheck() {
     }
 
-    public static Optional<Problem> ping(RedisSinkConfig config) {
+    /**
+     * Connects, PINGs, checks the deployment is the kind redis.mode says and that the ACL user may send every command
+     * the configuration will send for {@code sampleKey}; warns when fewer replicas are connected than
+     * redis.wait.replicas asks for.
+     *
+     * @return the problems found, each with the config key to change; empty when Redis is ready for this config
+     */
+    public static List<Problem> check(RedisSinkConfig config, byte[] sampleKey) {
         String endpoint = RedisClientFactory.describeEndpoint(config);
         LettuceConnection redis;
         try {
             redis = RedisClientFactory.connect(config);
         } catch (ConfigException e) {
-            return Optional.of(new Problem(configKeyNamedIn(e.getMessage()), e.getMessage()));
+            return List.of(new Problem(configKeyNamedIn(e.getMessage()), e.getMessage()));
         } catch (RuntimeException e) {
-            return Optional.of(problem(config, endpoint, e));
+            return List.of(problem(config, endpoint, e));
         }
         try (redis) {
             String pong = redis.commands().ping().get();
             if (!"PONG".equals(pong)) {
-                return Optional.of(new Problem(RedisSinkConfig.REDIS_URI, "Redis at " + endpoint + " answered PING with " + pong));
+                return List.of(new Problem(RedisSinkConfig.REDIS_URI, "Redis at " + endpoint + " answered PING with " + pong));
             }
             if (config.redisMode() != RedisMode.CLUSTER) {
                 Map<String, String> cluster = redis.info("cluster");
                 if ("1".equals(cluster.get("cluster_enabled"))) {
-                    return Optional.of(new Problem(RedisSinkConfig.REDIS_MODE, "Redis at " + endpoint + " is a Redis Cluster node; set "
+                    return List.of(new Problem(RedisSinkConfig.REDIS_MODE, "Redis at " + endpoint + " is a Redis Cluster node; set "
                             + RedisSinkConfig.REDIS_MODE + "=cluster and list seed nodes in " + RedisSinkConfig.REDIS_URI));
                 }
+                warnWhenTooFewReplicas(redis, config, endpoint);
             }
-            return Optional.empty();
+            return new RedisPermissionCheck(redis.commands(), config, sampleKey).check();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            return Optional.of(problem(config, endpoint, e));
+            return List.of(problem(config, endpoint, e));
+        }
+    }
+
+    private static void warnWhenTooFewReplicas(LettuceConnection redis, RedisSinkConfig config, String endpoint) throws Exception {
+        if (config.waitReplicas() == 0) {
+            return;
+        }
+        String connected = redis.info("replication").get("connected_slaves");
+        if (connected != null && Integer.parseInt(connected) < config.waitReplicas()) {
+            log.warn("{}={} but the master at {} has {} connected replica(s) now: until more connect, every write waits "
+                    + "{}={} ms for them and is retried, and the stream stalls", RedisSinkConfig.REDIS_WAIT_REPLICAS,
+                    config.waitReplicas(), endpoint, connected, RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS, config.waitTimeout().toMillis());
         }
     }
 

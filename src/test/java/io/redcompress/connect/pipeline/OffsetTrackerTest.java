@@ -108,4 +108,17 @@ class OffsetTrackerTest {
         nothingAcknowledged.register(id(0));
         assertThat(nothingAcknowledged.committableOffsets(Map.of(TP, new OffsetAndMetadata(1)))).isEmpty();
     }
+
+    @Test
+    void neverCommitsPastWhatConnectConsumedNorAPartitionConnectDidNotAskAbout() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(0));
+        // a rewind for a retry took Connect's consumed offset back to 0: offset 1 would be ignored, with a WARN
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(0))))
+                .containsExactly(Map.entry(TP, new OffsetAndMetadata(0)));
+        tracker.register(new RecordId("t", 1, 0));
+        tracker.acknowledge(new RecordId("t", 1, 0));
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(1)))).containsOnlyKeys(TP);
+    }
 }

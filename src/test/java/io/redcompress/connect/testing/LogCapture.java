@@ -43,7 +43,10 @@ public final class LogCapture implements AutoCloseable {
         appender.start();
         Configuration configuration = context.getConfiguration();
         for (LoggerConfig logger : configuration.getLoggers().values()) {
-            logger.addAppender(appender, Level.ALL, null);
+            if (logger.getName().isEmpty() || !logger.isAdditive()) {
+                // an additive logger hands its events to the root's appenders: attaching there too would log them twice
+                logger.addAppender(appender, Level.ALL, null);
+            }
             if (OPENED_UP.contains(logger.getName())) {
                 previousLevels.put(logger.getName(), logger.getLevel());
                 logger.setLevel(Level.DEBUG);

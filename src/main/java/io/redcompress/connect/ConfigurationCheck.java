@@ -1,0 +1,81 @@
+package io.redcompress.connect;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.apache.kafka.connect.sink.SinkTask;
+
+import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.config.NullValueBehavior;
+import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.mapping.KeyTemplate;
+import io.redcompress.connect.redis.RedisConnectivityCheck;
+import io.redcompress.connect.redis.RedisConnectivityCheck.Problem;
+
+/**
+ * What single config keys cannot check, in one place for {@code Connector.validate()} and the task's start, so that
+ * both refuse a configuration in the same words, attached to the key to change: settings that contradict each
+ * other, then Redis itself (reachable, the right kind, the ACL user allowed every command on a sample key).
+ */
+final class ConfigurationCheck {
+
+    private ConfigurationCheck() {
+    }
+
+    /** Settings that contradict each other; needs no Redis. */
+    static List<Problem> crossField(RedisSinkConfig config) {
+        List<Problem> problems = new ArrayList<>();
+        KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
+        if (template.usesValue() && config.nullValueBehavior() == NullValueBehavior.DELETE) {
+            problems.add(new Problem(RedisSinkConfig.KEY_TEMPLATE, "key.template '" + config.keyTemplate() + "' reads the record value, "
+                    + "which a tombstone does not have, so tombstones cannot be turned into DEL; build the key from "
+                    + "${topic}/${partition}/${key} only, or set " + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=ignore or fail"));
+        }
+        compressionLevelProblem(config).ifPresent(problems::add);
+        if (config.waitReplicas() > 0 && config.waitTimeout().compareTo(config.commandTimeout()) >= 0) {
+            problems.add(new Problem(RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS, RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS + "="
+                    + config.waitTimeout().toMillis() + " is not below " + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "="
+                    + config.commandTimeout().toMillis() + ": the client would give up on WAIT before Redis answers it, and "
+                    + "every pipeline would time out. Lower " + RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS + " or raise "
+                    + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "."));
+        }
+        return problems;
+    }
+
+    private static java.util.Optional<Problem> compressionLevelProblem(RedisSinkConfig config) {
+        int level = config.compressionLevel();
+        if (level == 0) {
+            return java.util.Optional.empty();
+        }
+        Codec codec = config.codec();
+        String problem = switch (codec) {
+            case ZSTD -> level > 22 ? "zstd levels are 1-22" : null;
+            case GZIP -> level > 9 ? "gzip levels are 1-9" : null;
+            default -> "codec " + codec.name().toLowerCase(Locale.ROOT) + " has no levels; leave "
+                    + RedisSinkConfig.COMPRESSION_LEVEL + " at 0";
+        };
+        return java.util.Optional.ofNullable(problem).map(p -> new Problem(RedisSinkConfig.COMPRESSION_LEVEL,
+                RedisSinkConfig.COMPRESSION_LEVEL + "=" + level + " is not valid: " + p));
+    }
+
+    /** Redis as this configuration will use it, for the topics of {@code connectorProps}. */
+    static List<Problem> redis(RedisSinkConfig config, Map<String, String> connectorProps) {
+        byte[] sampleKey = KeyTemplate.parse(config.keyTemplate()).sampleKey(sampleTopic(connectorProps));
+        return RedisConnectivityCheck.check(config, sampleKey);
+    }
+
+    /** The first topic of {@code topics}; with topics.regex there is no name to take, and the sample stands for one. */
+    static String sampleTopic(Map<String, String> connectorProps) {
+        String topics = connectorProps.get(SinkTask.TOPICS_CONFIG);
+        if (topics != null) {
+            for (String topic : topics.split(",")) {
+                if (!topic.isBlank()) {
+                    return topic.trim();
+                }
+            }
+        }
+        return KeyTemplate.SAMPLE_VALUE;
+    }
+}

@@ -1,0 +1,186 @@
+package io.redcompress.connect.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.redcompress.connect.config.NullValueBehavior;
+import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.redis.RedisConnectivityCheck.Problem;
+
+/**
+ * Checks, before any record is written, that the ACL user may send every command this configuration will send, on
+ * a sample key of the key template: SET (with PX when ttl.ms is set), DEL when tombstones delete, WAIT with
+ * redis.wait.replicas. With {@code ACL DRYRUN} (Redis 7+, for a user allowed to run it) every command is checked
+ * exactly and nothing is executed. Where DRYRUN is unavailable, SET is probed as {@code SET key "" PX 0}, which Redis
+ * refuses for the invalid expiry only after its ACL check passed — so it writes nothing — and WAIT as {@code WAIT 0 0},
+ * which returns at once; DEL cannot be probed without deleting, so it is left to the write path, where a refused
+ * command fails the task with the same words.
+ */
+final class RedisPermissionCheck {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisPermissionCheck.class);
+
+    private record Command(String text, List<byte[]> parts) {
+    }
+
+    private final RedisClusterAsyncCommands<byte[], byte[]> commands;
+    private final RedisSinkConfig config;
+    private final String user;
+    private final byte[] sampleKey;
+    private final long timeoutMillis;
+
+    RedisPermissionCheck(RedisClusterAsyncCommands<byte[], byte[]> commands, RedisSinkConfig config, byte[] sampleKey) {
+        this.commands = commands;
+        this.config = config;
+        this.user = RedisClientFactory.aclUser(config);
+        this.sampleKey = sampleKey;
+        this.timeoutMillis = config.commandTimeout().toMillis();
+    }
+
+    private record Denial(String command, String reason) {
+
+        boolean ofKey() {
+            return reason.toLowerCase(Locale.ROOT).contains("access");
+        }
+    }
+
+    /** The problems found, at most one per config key; empty when every command is allowed or could not be checked. */
+    List<Problem> check() throws InterruptedException {
+        List<Denial> denials = new ArrayList<>();
+        for (Command command : commandsToSend()) {
+            try {
+                dryRun(command).ifPresent(reason -> denials.add(new Denial(command.text(), reason)));
+            } catch (DryRunUnavailable e) {
+                log.info("ACL DRYRUN is not available to user '{}' ({}); checking SET and WAIT with probes that write nothing",
+                        user, e.getMessage());
+                denials.clear();
+                denials.addAll(probe());
+                break;
+            }
+        }
+        List<Problem> problems = new ArrayList<>();
+        List<Denial> ofKey = denials.stream().filter(Denial::ofKey).toList();
+        List<Denial> ofCommand = denials.stream().filter(d -> !d.ofKey()).toList();
+        if (!ofKey.isEmpty()) {
+            problems.add(keyProblem(ofKey));
+        }
+        if (!ofCommand.isEmpty()) {
+            problems.add(commandProblem(ofCommand));
+        }
+        return problems;
+    }
+
+    private List<Command> commandsToSend() {
+        String key = new String(sampleKey, StandardCharsets.UTF_8);
+        List<Command> planned = new ArrayList<>();
+        if (config.ttlMillis() > 0) {
+            planned.add(new Command("SET " + key + " <value> PX " + config.ttlMillis(),
+                    parts("SET", sampleKey, "v", "PX", Long.toString(config.ttlMillis()))));
+        } else {
+            planned.add(new Command("SET " + key + " <value>", parts("SET", sampleKey, "v")));
+        }
+        if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
+            planned.add(new Command("DEL " + key, parts("DEL", sampleKey)));
+        }
+        if (config.waitReplicas() > 0) {
+            planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
+                    Long.toString(config.waitTimeout().toMillis()))));
+        }
+        return planned;
+    }
+
+    private static final class DryRunUnavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DryRunUnavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Empty when allowed; Redis's reason when not. */
+    private Optional<String> dryRun(Command command) throws DryRunUnavailable, InterruptedException {
+        CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE).add("DRYRUN").add(user);
+        command.parts().forEach(args::add);
+        try {
+            String reply = commands.dispatch(CommandType.ACL, new StatusOutput<>(ByteArrayCodec.INSTANCE), args)
+                    .get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return "OK".equals(reply) ? Optional.empty() : Optional.of(reply);
+        } catch (ExecutionException e) {
+            // NOPERM for acl|dryrun itself, an unknown subcommand before Redis 7, a user Redis does not know by name
+            throw new DryRunUnavailable(String.valueOf(e.getCause().getMessage()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new DryRunUnavailable("no reply within " + timeoutMillis + " ms");
+        }
+    }
+
+    private List<Denial> probe() throws InterruptedException {
+        List<Denial> problems = new ArrayList<>();
+        CommandArgs<byte[], byte[]> set = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(sampleKey).add(new byte[0])
+                .add("PX").add(0);
+        probeDenial(CommandType.SET, set).ifPresent(reason -> problems.add(new Denial(
+                "SET " + new String(sampleKey, StandardCharsets.UTF_8) + " <value>", reason)));
+        if (config.waitReplicas() > 0) {
+            CommandArgs<byte[], byte[]> wait = new CommandArgs<>(ByteArrayCodec.INSTANCE).add(0).add(0);
+            probeDenial(CommandType.WAIT, wait).ifPresent(reason -> problems.add(new Denial("WAIT", reason)));
+        }
+        return problems;
+    }
+
+    /** Redis's NOPERM reply to the probe, or empty when the ACL let it through (whatever happened next). */
+    private Optional<String> probeDenial(CommandType type, CommandArgs<byte[], byte[]> args) throws InterruptedException {
+        try {
+            commands.dispatch(type, new StatusOutput<>(ByteArrayCodec.INSTANCE), args).get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+                    && cause.getMessage().startsWith("NOPERM")) {
+                return Optional.of(cause.getMessage());
+            }
+            return Optional.empty(); // "invalid expire time": the ACL check passed; anything else proves nothing
+        } catch (java.util.concurrent.TimeoutException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Problem keyProblem(List<Denial> denials) {
+        return new Problem(RedisSinkConfig.KEY_TEMPLATE, "The ACL user '" + user + "' may not write the key that "
+                + RedisSinkConfig.KEY_TEMPLATE + "=" + config.keyTemplate() + " gives a sample record (" + describe(denials)
+                + "). Every record would go to the dead-letter topic. Change " + RedisSinkConfig.KEY_TEMPLATE
+                + " to keys the user's key patterns allow, or allow them (ACL SETUSER " + user + " ~<pattern>). The "
+                + "sample key stands 'sample' for each key and value field, 0 for partition and offset.");
+    }
+
+    private Problem commandProblem(List<Denial> denials) {
+        return new Problem(RedisSinkConfig.REDIS_USERNAME, "The ACL user '" + user + "' may not run " + describe(denials)
+                + ". Every record would be refused. Grant the commands (ACL SETUSER " + user + " +set +del"
+                + (config.waitReplicas() > 0 ? " +wait" : "") + ") or set " + RedisSinkConfig.REDIS_USERNAME
+                + " to a user that has them.");
+    }
+
+    private static String describe(List<Denial> denials) {
+        return String.join("; ", denials.stream().map(d -> d.command() + ": " + d.reason()).toList());
+    }
+
+    private static List<byte[]> parts(Object... parts) {
+        List<byte[]> out = new ArrayList<>(parts.length);
+        for (Object part : parts) {
+            out.add(part instanceof byte[] bytes ? bytes : part.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}

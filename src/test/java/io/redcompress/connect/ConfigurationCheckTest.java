@@ -1,0 +1,144 @@
+package io.redcompress.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.testing.RedisServerProcess;
+import io.redcompress.connect.testing.RespClient;
+
+/**
+ * A configuration that every record would fail on is refused before the first record — by validate() and by a
+ * task's start, in the same words, on the key to change — against a real redis-server with ACL users.
+ */
+class ConfigurationCheckTest {
+
+    private static RedisServerProcess redis;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServerProcess.builder().start();
+        try (RespClient admin = redis.client()) {
+            // may run ACL DRYRUN (part of +@all), so every command is checked exactly
+            admin.command("ACL", "SETUSER", "devices", "on", ">pw", "~device:*", "+@all");
+            admin.command("ACL", "SETUSER", "no-del", "on", ">pw", "~*", "+@all", "-del");
+            // what a least-privilege operator grants: no ACL DRYRUN, so SET is checked with a probe that writes nothing
+            admin.command("ACL", "SETUSER", "narrow", "on", ">pw", "~device:*", "+set", "+del", "+ping", "+info", "+hello",
+                    "+auth", "+client");
+        }
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    private static Map<String, String> props(String... keyValues) {
+        Map<String, String> props = new HashMap<>();
+        props.put("connector.class", RedisCompressedSinkConnector.class.getName());
+        props.put("topics", "heartbeats");
+        props.put("redis.uri", redis.uri());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            props.put(keyValues[i], keyValues[i + 1]);
+        }
+        return props;
+    }
+
+    private static Map<String, List<String>> errors(Map<String, String> props) {
+        Config config = new RedisCompressedSinkConnector().validate(props);
+        Map<String, List<String>> errors = new HashMap<>();
+        for (ConfigValue value : config.configValues()) {
+            if (!value.errorMessages().isEmpty()) {
+                errors.put(value.name(), value.errorMessages());
+            }
+        }
+        return errors;
+    }
+
+    private static String startFailure(Map<String, String> props) {
+        RedisCompressedSinkTask task = new RedisCompressedSinkTask();
+        task.initialize(new FakeSinkTaskContext(true));
+        try {
+            task.start(props);
+        } catch (ConnectException | ConfigException e) {
+            return e.getMessage();
+        } finally {
+            task.stop();
+        }
+        throw new AssertionError("the task started");
+    }
+
+    @Test
+    void aKeyOutsideTheUsersKeyPatternsIsRefusedOnKeyTemplate() {
+        Map<String, String> props = props("redis.username", "devices", "redis.password", "pw", "key.template", "other:${key}");
+        assertThat(errors(props)).containsOnlyKeys("key.template");
+        assertThat(errors(props).get("key.template")).singleElement().asString()
+                .contains("'devices' may not write").contains("SET other:sample").contains("dead-letter topic");
+        assertThat(startFailure(props)).contains("'devices' may not write").contains("(config key: key.template)");
+
+        assertThat(errors(props("redis.username", "devices", "redis.password", "pw", "key.template", "device:${key}"))).isEmpty();
+    }
+
+    @Test
+    void withoutAclDryRunAProbeThatWritesNothingStillFindsTheKey() {
+        Map<String, String> props = props("redis.username", "narrow", "redis.password", "pw", "key.template", "other:${topic}:${key}");
+        assertThat(errors(props).get("key.template")).singleElement().asString()
+                .contains("'narrow' may not write").contains("other:heartbeats:sample");
+        assertThat(errors(props("redis.username", "narrow", "redis.password", "pw", "key.template", "device:${key}"))).isEmpty();
+        try (RespClient admin = redis.client()) {
+            assertThat(admin.keys("*")).as("the probes wrote nothing").isEmpty();
+        }
+    }
+
+    @Test
+    void aCommandTheUserMayNotRunIsRefusedOnRedisUsername() {
+        Map<String, String> props = props("redis.username", "no-del", "redis.password", "pw");
+        assertThat(errors(props).get("redis.username")).singleElement().asString()
+                .contains("'no-del' may not run DEL heartbeats:sample").contains("+del");
+        assertThat(startFailure(props)).contains("may not run DEL").contains("(config key: redis.username)");
+        // tombstones ignored: DEL is never sent, so it need not be allowed
+        assertThat(errors(props("redis.username", "no-del", "redis.password", "pw", "behavior.on.null.values", "ignore"))).isEmpty();
+    }
+
+    @Test
+    void aWaitTimeoutTheClientWouldNotWaitForIsRefused() {
+        Map<String, String> props = props("redis.wait.replicas", "1", "redis.wait.timeout.ms", "30000");
+        assertThat(errors(props).get("redis.wait.timeout.ms")).singleElement().asString()
+                .contains("is not below redis.command.timeout.ms=30000");
+        assertThat(startFailure(props)).contains("(config key: redis.wait.timeout.ms)");
+    }
+
+    @Test
+    void aTtlRedisCannotAddToItsClockIsRefused() {
+        assertThat(errors(props("ttl.ms", Long.toString(Long.MAX_VALUE)))).containsOnlyKeys("ttl.ms");
+        assertThat(errors(props("ttl.ms", "3153600000000"))).isEmpty();
+    }
+
+    @Test
+    void aBadKeyTemplateGetsTheSameWordsAtValidateAndAtStart() {
+        Map<String, String> props = props("key.template", "dev:${nope}");
+        assertThat(errors(props).get("key.template")).singleElement().asString().contains("unknown placeholder ${nope}");
+        assertThatThrownBy(() -> {
+            RedisCompressedSinkTask task = new RedisCompressedSinkTask();
+            task.initialize(new FakeSinkTaskContext(true));
+            task.start(props);
+        }).isInstanceOf(ConfigException.class).hasMessageContaining("key.template").hasMessageContaining("unknown placeholder ${nope}");
+    }
+
+    @Test
+    void theSampleTopicIsTheFirstConfiguredOne() {
+        assertThat(ConfigurationCheck.sampleTopic(Map.of("topics", " a, b"))).isEqualTo("a");
+        assertThat(ConfigurationCheck.sampleTopic(Map.of("topics.regex", "a.*"))).isEqualTo("sample");
+    }
+}

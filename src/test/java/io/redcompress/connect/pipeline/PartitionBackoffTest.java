@@ -1,0 +1,97 @@
+package io.redcompress.connect.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.FakeSinkTaskContext;
+import io.redcompress.connect.mapping.RecordId;
+import io.redcompress.connect.testing.LogCapture;
+
+class PartitionBackoffTest {
+
+    private static final TopicPartition P0 = new TopicPartition("t", 0);
+    private static final TopicPartition P1 = new TopicPartition("t", 1);
+
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+    private final PartitionBackoff backoff = new PartitionBackoff(new RetryBudget(100, 1000, 4000, () -> 0.0), context,
+            "127.0.0.1:6379", now::get);
+
+    private static PartitionFailure failure(TopicPartition partition, long offset) {
+        return new PartitionFailure(partition, new RecordId(partition.topic(), partition.partition(), offset),
+                "OOM command not allowed", null);
+    }
+
+    private void advanceMillis(long millis) {
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
+    @Test
+    void aFailedPartitionIsRewoundPausedAndResumedWhenItsBackoffIsOver() {
+        backoff.failed(List.of(failure(P0, 7)));
+        assertThat(context.rewinds).containsEntry(P0, 7L);
+        assertThat(context.paused).containsExactly(P0);
+        assertThat(context.lastTimeoutMs).isEqualTo(500);
+        assertThat(backoff.isPaused(P0)).isTrue();
+        assertThat(backoff.isPaused(P1)).isFalse();
+
+        advanceMillis(499);
+        backoff.resumeDue();
+        assertThat(context.resumed).isEmpty();
+        assertThat(context.lastTimeoutMs).as("asks to be called again when it is due").isEqualTo(1);
+        advanceMillis(1);
+        backoff.resumeDue();
+        assertThat(context.resumed).containsExactly(P0);
+        assertThat(backoff.isPaused(P0)).isFalse();
+    }
+
+    @Test
+    void logsOneLinePerStateChangeNotPerRetry() {
+        try (LogCapture logs = LogCapture.start()) {
+            for (int i = 0; i < 10; i++) {
+                backoff.failed(List.of(failure(P0, 7)));
+                advanceMillis(2_000);
+            }
+            backoff.succeeded(List.of(P0));
+            String text = logs.text();
+            assertThat(text.split("stalled at offset 7", -1)).as("the stall and nothing per retry").hasSize(2);
+            assertThat(text).doesNotContain("still stalled");
+            assertThat(text).contains("t-0 recovered after 10 failed attempts in 20 s");
+        }
+        try (LogCapture logs = LogCapture.start()) {
+            backoff.failed(List.of(failure(P0, 9)));
+            advanceMillis(31_000);
+            backoff.failed(List.of(failure(P0, 9)));
+            advanceMillis(1_000);
+            backoff.failed(List.of(failure(P0, 9)));
+            assertThat(logs.text().split("still stalled at offset 9", -1)).as("at most every 30 s").hasSize(2);
+        }
+    }
+
+    @Test
+    void whenItsRetriesRunOutThePartitionFailsTheTaskNamingTheSettings() {
+        PartitionBackoff strict = new PartitionBackoff(new RetryBudget(1, 10, 10, () -> 0.0), context, "127.0.0.1:6379", now::get);
+        strict.failed(List.of(failure(P0, 3)));
+        assertThatThrownBy(() -> strict.failed(List.of(failure(P0, 3))))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("127.0.0.1:6379").hasMessageContaining("partition t-0 at offset 3")
+                .hasMessageContaining("max.retries").hasMessageContaining("retry.backoff.max.ms");
+    }
+
+    @Test
+    void aForgottenPartitionIsNeverResumed() {
+        backoff.failed(List.of(failure(P0, 1), failure(P1, 1)));
+        backoff.forget(List.of(P0));
+        advanceMillis(10_000);
+        backoff.resumeDue();
+        assertThat(context.resumed).containsExactly(P1);
+    }
+}
