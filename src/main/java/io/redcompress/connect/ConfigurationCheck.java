@@ -62,8 +62,10 @@ final class ConfigurationCheck {
 
     /** Redis as this configuration will use it, for the topics of {@code connectorProps}. */
     static List<Problem> redis(RedisSinkConfig config, Map<String, String> connectorProps) {
-        byte[] sampleKey = KeyTemplate.parse(config.keyTemplate()).sampleKey(sampleTopic(connectorProps));
-        return RedisConnectivityCheck.check(config, sampleKey);
+        KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
+        String topics = connectorProps.get(SinkTask.TOPICS_CONFIG);
+        String onlyTopic = topics != null && !topics.contains(",") && !topics.isBlank() ? topics.trim() : null;
+        return RedisConnectivityCheck.check(config, template.sampleKey(sampleTopic(connectorProps)), template.glob(onlyTopic));
     }
 
     /** The first topic of {@code topics}; with topics.regex there is no name to take, and the sample stands for one. */

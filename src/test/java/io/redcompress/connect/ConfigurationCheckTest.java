@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.redcompress.connect.testing.LogCapture;
 import io.redcompress.connect.testing.RedisServerProcess;
 import io.redcompress.connect.testing.RespClient;
 
@@ -84,18 +85,39 @@ class ConfigurationCheckTest {
         Map<String, String> props = props("redis.username", "devices", "redis.password", "pw", "key.template", "other:${key}");
         assertThat(errors(props)).containsOnlyKeys("key.template");
         assertThat(errors(props).get("key.template")).singleElement().asString()
-                .contains("'devices' may not write").contains("SET other:sample").contains("dead-letter topic");
-        assertThat(startFailure(props)).contains("'devices' may not write").contains("(config key: key.template)");
+                .contains("'devices' may not write any key").contains("other:*").contains("[device:*]")
+                .contains("SET other:sample").contains("dead-letter topic");
+        assertThat(startFailure(props)).contains("'devices' may not write any key").contains("(config key: key.template)");
 
         assertThat(errors(props("redis.username", "devices", "redis.password", "pw", "key.template", "device:${key}"))).isEmpty();
     }
 
     @Test
-    void withoutAclDryRunAProbeThatWritesNothingStillFindsTheKey() {
-        Map<String, String> props = props("redis.username", "narrow", "redis.password", "pw", "key.template", "other:${topic}:${key}");
-        assertThat(errors(props).get("key.template")).singleElement().asString()
-                .contains("'narrow' may not write").contains("other:heartbeats:sample");
+    void aSampleKeyRefusedWhereOtherKeysOfTheTemplateAreAllowedIsNoError() {
+        // device:sample is refused, device:0042 would not be: records decide, one by one (the dead-letter topic)
+        try (RespClient admin = redis.client()) {
+            admin.command("ACL", "SETUSER", "numbered", "on", ">pw", "~device:[0-9]*", "+@all");
+        }
+        try (LogCapture logs = LogCapture.start()) {
+            assertThat(errors(props("redis.username", "numbered", "redis.password", "pw", "key.template", "device:${key}"))).isEmpty();
+            assertThat(logs.text()).contains("may not write the sample key").contains("device:[0-9]*");
+        }
+    }
+
+    @Test
+    void withoutAclDryRunAProbeThatWritesNothingChecksTheCommandsAndWarnsAboutTheKey() {
+        try (LogCapture logs = LogCapture.start()) {
+            Map<String, String> props = props("redis.username", "narrow", "redis.password", "pw", "key.template", "other:${topic}:${key}");
+            assertThat(errors(props)).as("without the user's key patterns a refused sample key proves nothing").isEmpty();
+            assertThat(logs.text()).contains("'narrow' may not write the sample key").contains("other:heartbeats:sample");
+        }
         assertThat(errors(props("redis.username", "narrow", "redis.password", "pw", "key.template", "device:${key}"))).isEmpty();
+        try (RespClient admin = redis.client()) {
+            admin.command("ACL", "SETUSER", "narrow-no-set", "on", ">pw", "~device:*", "+del", "+ping", "+info", "+hello",
+                    "+auth", "+client");
+        }
+        assertThat(errors(props("redis.username", "narrow-no-set", "redis.password", "pw", "key.template", "device:${key}"))
+                .get("redis.username")).singleElement().asString().contains("may not run SET device:sample");
         try (RespClient admin = redis.client()) {
             assertThat(admin.keys("*")).as("the probes wrote nothing").isEmpty();
         }

@@ -225,6 +225,34 @@ public final class KeyTemplate {
         return out.toByteArray();
     }
 
+    /**
+     * Every key this template can render, as a Redis glob: the literal text escaped, each variable part {@code *},
+     * the topic literal when it is known (null: any topic).
+     */
+    public String glob(String topic) {
+        StringBuilder glob = new StringBuilder();
+        for (Part part : parts) {
+            if (part instanceof Literal literal) {
+                escapeGlob(glob, new String(literal.bytes(), StandardCharsets.UTF_8));
+            } else if (part instanceof Topic && topic != null) {
+                escapeGlob(glob, topic);
+            } else {
+                glob.append('*');
+            }
+        }
+        return glob.toString();
+    }
+
+    private static void escapeGlob(StringBuilder glob, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                glob.append('\\');
+            }
+            glob.append(c);
+        }
+    }
+
     @Override
     public String toString() {
         return template;

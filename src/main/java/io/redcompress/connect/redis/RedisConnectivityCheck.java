@@ -30,12 +30,13 @@ public final class RedisConnectivityCheck {
 
     /**
      * Connects, PINGs, checks the deployment is the kind redis.mode says and that the ACL user may send every command
-     * the configuration will send for {@code sampleKey}; warns when fewer replicas are connected than
+     * the configuration will send for {@code sampleKey} (and, when it may not, whether it may write any key of
+     * {@code keyGlob}); warns when fewer replicas are connected than
      * redis.wait.replicas asks for.
      *
      * @return the problems found, each with the config key to change; empty when Redis is ready for this config
      */
-    public static List<Problem> check(RedisSinkConfig config, byte[] sampleKey) {
+    public static List<Problem> check(RedisSinkConfig config, byte[] sampleKey, String keyGlob) {
         String endpoint = RedisClientFactory.describeEndpoint(config);
         LettuceConnection redis;
         try {
@@ -58,7 +59,7 @@ public final class RedisConnectivityCheck {
                 }
                 warnWhenTooFewReplicas(redis, config, endpoint);
             }
-            return new RedisPermissionCheck(redis.commands(), config, sampleKey).check();
+            return new RedisPermissionCheck(redis.commands(), config, sampleKey, keyGlob).check();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

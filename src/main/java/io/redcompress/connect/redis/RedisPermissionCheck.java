@@ -41,13 +41,20 @@ final class RedisPermissionCheck {
     private final RedisSinkConfig config;
     private final String user;
     private final byte[] sampleKey;
+    private final String keyGlob;
     private final long timeoutMillis;
 
-    RedisPermissionCheck(RedisClusterAsyncCommands<byte[], byte[]> commands, RedisSinkConfig config, byte[] sampleKey) {
+    /**
+     * @param sampleKey the key the template renders for a sample record
+     * @param keyGlob   every key the template can render, as a glob
+     */
+    RedisPermissionCheck(RedisClusterAsyncCommands<byte[], byte[]> commands, RedisSinkConfig config, byte[] sampleKey,
+                         String keyGlob) {
         this.commands = commands;
         this.config = config;
         this.user = RedisClientFactory.aclUser(config);
         this.sampleKey = sampleKey;
+        this.keyGlob = keyGlob;
         this.timeoutMillis = config.commandTimeout().toMillis();
     }
 
@@ -61,6 +68,7 @@ final class RedisPermissionCheck {
     /** The problems found, at most one per config key; empty when every command is allowed or could not be checked. */
     List<Problem> check() throws InterruptedException {
         List<Denial> denials = new ArrayList<>();
+        boolean dryRun = true;
         for (Command command : commandsToSend()) {
             try {
                 dryRun(command).ifPresent(reason -> denials.add(new Denial(command.text(), reason)));
@@ -69,6 +77,7 @@ final class RedisPermissionCheck {
                         user, e.getMessage());
                 denials.clear();
                 denials.addAll(probe());
+                dryRun = false;
                 break;
             }
         }
@@ -76,7 +85,17 @@ final class RedisPermissionCheck {
         List<Denial> ofKey = denials.stream().filter(Denial::ofKey).toList();
         List<Denial> ofCommand = denials.stream().filter(d -> !d.ofKey()).toList();
         if (!ofKey.isEmpty()) {
-            problems.add(keyProblem(ofKey));
+            // the sample key may be refused where the keys records really get are allowed (~dev:[0-9]* and
+            // dev:${key}): refuse the config only when no key the template renders can be allowed
+            Optional<List<String>> patterns = dryRun ? writablePatterns() : Optional.empty();
+            if (patterns.isPresent() && patterns.get().stream().noneMatch(p -> AclKeyPatterns.mayMatch(keyGlob, p))) {
+                problems.add(keyProblem(ofKey, patterns.get()));
+            } else {
+                log.warn("The ACL user '{}' may not write the sample key of {}={} ({}), though it may be allowed some of "
+                        + "the keys records will get{}. Records whose key it refuses go to the dead-letter topic.", user,
+                        RedisSinkConfig.KEY_TEMPLATE, config.keyTemplate(), describe(ofKey),
+                        patterns.map(p -> " (key patterns " + p + ")").orElse(""));
+            }
         }
         if (!ofCommand.isEmpty()) {
             problems.add(commandProblem(ofCommand));
@@ -157,12 +176,39 @@ final class RedisPermissionCheck {
         }
     }
 
-    private Problem keyProblem(List<Denial> denials) {
-        return new Problem(RedisSinkConfig.KEY_TEMPLATE, "The ACL user '" + user + "' may not write the key that "
-                + RedisSinkConfig.KEY_TEMPLATE + "=" + config.keyTemplate() + " gives a sample record (" + describe(denials)
-                + "). Every record would go to the dead-letter topic. Change " + RedisSinkConfig.KEY_TEMPLATE
-                + " to keys the user's key patterns allow, or allow them (ACL SETUSER " + user + " ~<pattern>). The "
-                + "sample key stands 'sample' for each key and value field, 0 for partition and offset.");
+    private Problem keyProblem(List<Denial> denials, List<String> patterns) {
+        return new Problem(RedisSinkConfig.KEY_TEMPLATE, "The ACL user '" + user + "' may not write any key that "
+                + RedisSinkConfig.KEY_TEMPLATE + "=" + config.keyTemplate() + " gives (" + keyGlob + "): its key patterns "
+                + patterns + " allow none of them (" + describe(denials) + "). Every record would go to the dead-letter "
+                + "topic. Change " + RedisSinkConfig.KEY_TEMPLATE + " to keys the user's key patterns allow, or allow them "
+                + "(ACL SETUSER " + user + " ~<pattern>).");
+    }
+
+    /** The user's write patterns, from ACL GETUSER; empty when it cannot be read or read simply. */
+    private Optional<List<String>> writablePatterns() throws InterruptedException {
+        try {
+            List<Object> fields = commands.aclGetuser(user).get(timeoutMillis, TimeUnit.MILLISECONDS);
+            String keys = null;
+            boolean selectors = false;
+            for (int i = 0; i + 1 < fields.size(); i += 2) {
+                String name = text(fields.get(i));
+                Object value = fields.get(i + 1);
+                if ("keys".equals(name)) {
+                    keys = value instanceof List<?> list
+                            ? String.join(" ", list.stream().map(p -> "~" + text(p)).toList()) // Redis 6.2: a list
+                            : text(value);
+                } else if ("selectors".equals(name)) {
+                    selectors = value instanceof List<?> list && !list.isEmpty();
+                }
+            }
+            return keys == null ? Optional.empty() : AclKeyPatterns.writablePatterns(keys, selectors);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String text(Object value) {
+        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value);
     }
 
     private Problem commandProblem(List<Denial> denials) {

@@ -90,4 +90,12 @@ class KeyTemplateTest {
         assertThat(KeyTemplate.parse("${topic}:${key.id}").usesValue()).isFalse();
         assertThat(KeyTemplate.parse("${value.id}").usesValue()).isTrue();
     }
+
+    @Test
+    void sampleKeysAndGlobsDescribeTheKeysATemplateRenders() {
+        KeyTemplate template = KeyTemplate.parse("dev*:${topic}:${key.id}/${partition}-${offset}");
+        assertThat(new String(template.sampleKey("hb"), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("dev*:hb:sample/0-0");
+        assertThat(template.glob("hb")).isEqualTo("dev\\*:hb:*/*-*");
+        assertThat(template.glob(null)).isEqualTo("dev\\*:*:*/*-*");
+    }
 }
