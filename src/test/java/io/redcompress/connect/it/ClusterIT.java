@@ -50,7 +50,7 @@ class ClusterIT {
     }
 
     private Map<String, String> config(String topic) {
-        Map<String, String> config = connect.resilientSinkConfig(topic, redis.seedUris());
+        Map<String, String> config = connect.faultTestConfig(topic, redis.seedUris());
         config.put("redis.mode", "cluster");
         config.put("consumer.override.max.poll.records", "200");
         return config;

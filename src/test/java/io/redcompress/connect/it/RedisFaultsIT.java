@@ -1,6 +1,7 @@
 package io.redcompress.connect.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -68,11 +69,9 @@ class RedisFaultsIT {
         return client;
     }
 
-    /** A sink with a dead-letter topic, quick retries and a 1 s command timeout, writing to the given Redis. */
+    /** A sink with a dead-letter topic, on default settings, writing to the given Redis. */
     private Map<String, String> config(String topic, RedisServerProcess redis) {
-        Map<String, String> config = cluster.resilientSinkConfig(topic, redis.uri());
-        config.put("redis.command.timeout.ms", "1000");
-        return config;
+        return cluster.faultTestConfig(topic, redis.uri());
     }
 
     /** A topic, and a sink writing as an ACL user that may write only the topic's "allowed-*" keys. */
@@ -135,7 +134,7 @@ class RedisFaultsIT {
         String topic = "gone";
         cluster.connect.kafka().createTopic(topic, 2);
         Map<String, String> config = config(topic, redis);
-        config.put("max.retries", "3");
+        config.put("max.retries", "3"); // the budget this test runs out of: 3 retries take seconds, the default minutes
         StreamOracle oracle = new StreamOracle(topic, 2, 2);
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             oracle.produce(producer, 800, 200, 0);
@@ -195,7 +194,10 @@ class RedisFaultsIT {
         StreamOracle oracle = new StreamOracle(topic, 3, 4);
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             oracle.produce(producer, 1000, 300, 89);
-            start(topic, config(topic, redis));
+            Map<String, String> config = config(topic, redis);
+            // the fault under test is a Redis slower than the command timeout: 1 s, so a 3 s pause exceeds it
+            config.put("redis.command.timeout.ms", "1000");
+            start(topic, config);
             awaitSomeProgress(topic);
 
             // every client but this one is paused for 3 s, three times the connector's command timeout
@@ -267,5 +269,82 @@ class RedisFaultsIT {
         // its offset is not committed, so a restart writes it again: SET is idempotent
         assertThat(admin.get(topic + ":allowed-0")).isNotNull();
         assertThat(admin.get(topic + ":allowed-1")).isNotNull();
+    }
+
+    @Test
+    void aCommandTheUserMayNoLongerRunFailsTheTaskNamingTheSettingAndDeadLettersNothing() throws Exception {
+        RedisServerProcess redis = redis(RedisServerProcess.builder());
+        RespClient admin = client(redis);
+        String topic = "acl-revoked";
+        Map<String, String> config = aclRestrictedConfig(topic, redis, admin);
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, ("allowed-" + i).getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
+            }
+            producer.flush();
+            start(topic, config);
+            cluster.awaitCommitted(topic, Map.of(new TopicPartition(topic, 0), 5L), WAIT);
+
+            // an operator tightens the ACL while the connector runs: every SET is now refused, whatever its key
+            admin.command("ACL", "SETUSER", "sensor-writer", "-set");
+            for (int i = 5; i < 10; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, ("allowed-" + i).getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        assertThat(cluster.awaitTaskFailed(topic, "the task did not fail on a command the user may not run"))
+                .contains("offset=5").contains("NOPERM").contains("permissions to run the 'set' command")
+                .contains("redis.username").contains("concerns a setting, not the record");
+        cluster.assertNothingCommittedPast(topic, new TopicPartition(topic, 0), 5);
+        assertThat(cluster.connect.kafka().consumeAll(5_000, topic + ".dlq").count())
+                .as("a setting is not a bad record: nothing is dead-lettered").isZero();
+    }
+
+    @Test
+    void aKeyTemplateTheUserMayWriteNoKeyOfIsRefusedWhenTheConnectorIsCreated() throws Exception {
+        RedisServerProcess redis = redis(RedisServerProcess.builder());
+        RespClient admin = client(redis);
+        String topic = "acl-template";
+        Map<String, String> config = aclRestrictedConfig(topic, redis, admin);
+        config.put("key.template", "other:${key}");
+
+        org.apache.kafka.connect.runtime.rest.entities.ConfigInfos validation =
+                cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, config);
+        assertThat(validation.configs()).filteredOn(c -> !c.configValue().errors().isEmpty())
+                .extracting(c -> c.configKey().name()).containsExactlyInAnyOrder("name", "key.template"); // validate wants a name too
+        assertThat(validation.configs()).filteredOn(c -> c.configKey().name().equals("key.template")).singleElement()
+                .satisfies(c -> assertThat(c.configValue().errors()).singleElement().asString()
+                        .contains("'sensor-writer' may not write any key").contains("other:*"));
+        assertThatThrownBy(() -> cluster.configureConnector(topic, config))
+                .hasMessageContaining("key.template").hasMessageContaining("may not write any key");
+    }
+
+    @Test
+    void aRebalanceWhilePartitionsBackOffNeitherLosesNorStallsThem() throws Exception {
+        RedisServerProcess redis = redis(RedisServerProcess.builder().maxMemory("1", "noeviction"));
+        RespClient client = client(redis);
+        String topic = "rebalance-backoff";
+        cluster.connect.kafka().createTopic(topic, 4);
+        StreamOracle oracle = new StreamOracle(topic, 4, 5);
+        Map<String, String> config = config(topic, redis);
+        config.put("tasks.max", "2");
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            oracle.produce(producer, 400, 100, 0);
+            start(topic, config);
+            await().atMost(WAIT).until(() -> ConnectAndRedis.taskMetric(topic, "retries-total") >= 4);
+
+            // a third task joins the consumer group: the running tasks lose partitions while those back off
+            config.put("tasks.max", "3");
+            cluster.connect.configureConnector(topic, config);
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(cluster.connect.connectorStatus(topic).tasks()).hasSize(3);
+                assertTasksRunning(topic);
+            });
+            assertThat(cluster.committedOffsets(topic)).allSatisfy((tp, offset) -> assertThat(offset).isZero());
+            client.configSet("maxmemory", "0");
+
+            oracle.produce(producer, 400, 100, 0);
+            assertOracle(oracle, topic, client, false);
+            assertTasksRunning(topic);
+        }
     }
 }

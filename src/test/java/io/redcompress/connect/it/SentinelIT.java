@@ -54,7 +54,7 @@ class SentinelIT {
     }
 
     private Map<String, String> config(String topic, RedisSentinelProcess redis) {
-        Map<String, String> config = connect.resilientSinkConfig(topic, redis.sentinelUri());
+        Map<String, String> config = connect.faultTestConfig(topic, redis.sentinelUri());
         config.put("redis.mode", "sentinel");
         config.put("consumer.override.max.poll.records", "200");
         return config;
