@@ -36,6 +36,7 @@ import org.apache.kafka.connect.cli.ConnectDistributed;
 import org.apache.kafka.connect.runtime.Connect;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
+import io.redcompress.connect.errors.DeadLetterReasons;
 import io.redcompress.connect.testing.PluginJars;
 import io.redcompress.connect.testing.RedisServerProcess;
 import io.redcompress.connect.testing.RespClient;
@@ -337,7 +338,8 @@ public final class Quickstart {
             for (ConsumerRecord<byte[], byte[]> record : dead) {
                 System.out.printf("  %s-%s offset %s, stage %s: %s%n", header(record, "__connect.errors.topic"),
                         header(record, "__connect.errors.partition"), header(record, "__connect.errors.offset"),
-                        header(record, "__connect.errors.stage"), header(record, "__connect.errors.exception.message"));
+                        header(record, "__connect.errors.stage"), DeadLetterReasons.explain(
+                                header(record, DeadLetterReasons.MESSAGE_HEADER), header(record, DeadLetterReasons.STACKTRACE_HEADER)));
             }
             if (sampleKey != null) {
                 System.out.printf("Read back              %s = %d bytes starting %s%n", sampleKey, sampleStored.length, hex(sampleStored, 12));
