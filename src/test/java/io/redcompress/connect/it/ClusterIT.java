@@ -23,8 +23,9 @@ import io.redcompress.connect.testing.RedisClusterProcess;
 
 /**
  * Redis Cluster, 3 masters with a replica each, real processes: pipelines spanning slots and nodes, live resharding
- * while records flow, a master killed mid-stream, and replica acknowledgement that really waits. Each test ends with
- * the oracle over the whole cluster.
+ * while records flow, a manual failover, a master killed mid-stream, replica acknowledgement that really waits, and
+ * a redirected write acknowledged only by the WAIT of the node that executed it. Every test runs on the default retry
+ * and timeout settings and ends with the oracle over the whole cluster.
  */
 class ClusterIT {
 
