@@ -29,6 +29,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.codec.ByteArrayCodec;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.config.StoreType;
@@ -43,26 +44,69 @@ public final class RedisClientFactory {
     private RedisClientFactory() {
     }
 
-    /** Opens a client and a byte[] connection, auto-flush still on. */
+    /** Opens a client and a byte[] connection, auto-flush on: for checks (PING, INFO), not for writes. */
     static LettuceConnection connect(RedisSinkConfig config) {
         List<RedisURI> uris = redisUris(config);
         if (config.redisMode() == RedisMode.CLUSTER) {
-            ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
-                    .maxRedirects(5)
-                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                            .enablePeriodicRefresh(java.time.Duration.ofSeconds(30))
-                            .enableAllAdaptiveRefreshTriggers()
-                            .build());
-            applyCommonOptions(clusterOptions, config, uris);
-            RedisClusterClient client = RedisClusterClient.create(uris);
-            client.setOptions(clusterOptions.build());
-            return LettuceConnection.cluster(client, config);
+            return LettuceConnection.cluster(clusterClient(config, uris), config);
         }
+        return LettuceConnection.standalone(standaloneClient(config, uris), config);
+    }
+
+    /**
+     * Opens the connections writes go through: the one server (or Sentinel-found master), or every master of a
+     * cluster, each on its own connection with auto-flush off.
+     */
+    static WriteTargets connectWriteTargets(RedisSinkConfig config) {
+        List<RedisURI> uris = redisUris(config);
+        if (config.redisMode() == RedisMode.CLUSTER) {
+            RedisClusterClient topology = clusterClient(config, uris);
+            RedisClient nodeClient = null;
+            try {
+                // node connections share the cluster client's threads; they do not reconnect by themselves: a lost
+                // connection fails what it carried (retried) and is replaced before the next pipeline, to whichever
+                // node then serves the slots
+                nodeClient = RedisClient.create(topology.getResources());
+                ClientOptions.Builder options = ClientOptions.builder();
+                applyCommonOptions(options, config, uris);
+                nodeClient.setOptions(options.autoReconnect(false).build());
+                return ClusterNodes.open(topology, nodeClient, uris.get(0), config.connectTimeout());
+            } catch (RuntimeException e) {
+                if (nodeClient != null) {
+                    shutdown(nodeClient);
+                }
+                shutdown(topology);
+                throw e;
+            }
+        }
+        RedisClient client = standaloneClient(config, uris);
+        try {
+            return new SingleNode(client, new NodeLink(describeEndpoint(config), client.connect(ByteArrayCodec.INSTANCE)));
+        } catch (RuntimeException e) {
+            shutdown(client);
+            throw e;
+        }
+    }
+
+    private static RedisClusterClient clusterClient(RedisSinkConfig config, List<RedisURI> uris) {
+        ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
+                .maxRedirects(5)
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enablePeriodicRefresh(java.time.Duration.ofSeconds(30))
+                        .enableAllAdaptiveRefreshTriggers()
+                        .build());
+        applyCommonOptions(clusterOptions, config, uris);
+        RedisClusterClient client = RedisClusterClient.create(uris);
+        client.setOptions(clusterOptions.build());
+        return client;
+    }
+
+    private static RedisClient standaloneClient(RedisSinkConfig config, List<RedisURI> uris) {
         ClientOptions.Builder options = ClientOptions.builder();
         applyCommonOptions(options, config, uris);
         RedisClient client = RedisClient.create(uris.get(0));
         client.setOptions(options.build());
-        return LettuceConnection.standalone(client, config);
+        return client;
     }
 
     private static void applyCommonOptions(ClientOptions.Builder options, RedisSinkConfig config, List<RedisURI> uris) {

@@ -3,24 +3,29 @@ package io.redcompress.connect.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.testing.LogCapture;
 import io.redcompress.connect.testing.RedisClusterProcess;
 
 /**
  * Redis Cluster, 3 masters with a replica each, real processes: pipelines spanning slots and nodes, live resharding
- * while records flow, a master killed mid-stream, and replica acknowledgement that really waits. Each test ends with
- * the oracle over the whole cluster.
+ * while records flow, a manual failover, a master killed mid-stream, replica acknowledgement that really waits, and
+ * a redirected write acknowledged only by the WAIT of the node that executed it. Every test runs on the default retry
+ * and timeout settings and ends with the oracle over the whole cluster.
  */
 class ClusterIT {
 
@@ -49,11 +54,20 @@ class ClusterIT {
         connect.deleteConnectors();
     }
 
+    /**
+     * The sink on the defaults of every retry and timeout setting (max.retries, retry.backoff.ms,
+     * retry.backoff.max.ms, redis.command.timeout.ms, redis.connect.timeout.ms, redis.wait.timeout.ms): resharding
+     * and failover must work on what an operator gets without tuning.
+     */
     private Map<String, String> config(String topic) {
         Map<String, String> config = connect.faultTestConfig(topic, redis.seedUris());
         config.put("redis.mode", "cluster");
         config.put("consumer.override.max.poll.records", "200");
         return config;
+    }
+
+    private static double retries(String connector) throws Exception {
+        return ConnectAndRedis.taskMetric(connector, "retries-total");
     }
 
     private void start(String name, Map<String, String> config) throws InterruptedException {
@@ -73,6 +87,9 @@ class ClusterIT {
             oracle.produce(producer, 3000, 1000, 97);
             start(topic, config(topic));
             assertOracle(oracle, topic);
+            // every master was connected at start: not one pipeline failed (e.g. "Currently not connected") on a
+            // healthy cluster
+            assertThat(retries(topic)).as("retries on a healthy cluster").isZero();
             connect.deleteConnectors();
 
             // nothing of ours in the keyspace beyond what key.template makes: no bookkeeping keys (every topic here
@@ -119,6 +136,9 @@ class ClusterIT {
             assertThat(migration.keysMoved()).as("keys moved while the connector wrote").isPositive();
 
             assertOracle(oracle, topic);
+            // MOVED and ASK are followed within the pipeline, on connections that are flushed at once: resharding
+            // costs no retry (before, a redirected command waited unflushed for redis.command.timeout.ms)
+            assertThat(retries(topic)).as("retries during resharding").isZero();
         }
     }
 
@@ -128,7 +148,6 @@ class ClusterIT {
         connect.connect.kafka().createTopic(topic, 3);
         Map<String, String> config = config(topic);
         config.put("redis.wait.replicas", "1");
-        config.put("redis.wait.timeout.ms", "1000");
         StreamOracle oracle = new StreamOracle(topic, 3, 23);
         try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
             oracle.produce(producer, 1500, 800, 0);
@@ -157,7 +176,6 @@ class ClusterIT {
         connect.connect.kafka().createTopic(topic, 1);
         Map<String, String> config = config(topic);
         config.put("redis.wait.replicas", "1");
-        config.put("redis.wait.timeout.ms", "300");
         StreamOracle oracle = new StreamOracle(topic, 1, 24);
         List<RedisClusterProcess.Node> replicas = redis.replicas();
         try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
@@ -177,6 +195,84 @@ class ClusterIT {
                 replicas.forEach(replica -> replica.server().resume());
             }
             assertOracle(oracle, topic);
+        }
+    }
+
+    @Test
+    void aManualFailoverCostsNoRetry() throws Exception {
+        String topic = "cluster-manual-failover";
+        connect.connect.kafka().createTopic(topic, 3);
+        StreamOracle oracle = new StreamOracle(topic, 3, 25);
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 1500, 800, 0);
+            start(topic, config(topic));
+            await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
+
+            RedisClusterProcess.Node promoted = redis.replicas().get(0);
+            Thread producing = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 4; i++) {
+                        oracle.produce(producer, 500, 800, 0);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "producer-during-failover");
+            producing.start();
+            RedisClusterProcess.Node demoted = redis.manualFailover(promoted);
+            producing.join(WAIT.toMillis());
+            assertThat(demoted.role()).isEqualTo(RedisClusterProcess.Role.REPLICA);
+
+            assertOracle(oracle, topic);
+            // writes to the demoted master are MOVED to the promoted one, whose connection is opened and flushed at
+            // once: no pipeline fails, neither with "Currently not connected" nor with a timeout
+            assertThat(retries(topic)).as("retries across a manual failover").isZero();
+        }
+    }
+
+    @Test
+    void aWriteRedirectedToAMasterWithoutAReplicaIsNotVouchedForByTheSourcesWait() throws Exception {
+        String topic = "cluster-ask-wait";
+        connect.connect.kafka().createTopic(topic, 1);
+        TopicPartition partition = new TopicPartition(topic, 0);
+        Map<String, String> config = config(topic);
+        config.put("redis.wait.replicas", "1");
+        RedisClusterProcess.Node source = redis.masters().get(0);
+        RedisClusterProcess.Node target = redis.masters().get(1);
+        RedisClusterProcess.Node targetsReplica = redis.replicasOf(target).get(0);
+        // every key in one slot of the source: a hash tag that hashes there
+        List<Integer> sourceSlots = source.slots();
+        String tag = IntStream.range(0, 100_000).mapToObj(i -> "t" + i)
+                .filter(t -> sourceSlots.contains(RedisClusterProcess.slotOf(t))).findFirst().orElseThrow();
+        int slot = RedisClusterProcess.slotOf(tag);
+        int records = 20;
+
+        // the source keeps a replica (two, now), the target has none; the slot migrates from one to the other
+        redis.replicate(targetsReplica, source);
+        redis.beginSlotMigration(slot, source, target);
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, ("{" + tag + "}:" + i).getBytes(StandardCharsets.UTF_8),
+                        ("v" + i).getBytes(StandardCharsets.UTF_8))).get();
+            }
+            start(topic, config);
+
+            // the source answers ASK for these new keys: the target executes the writes, and only the target's WAIT
+            // can vouch for them, which no replica answers; the source's WAIT (two replicas) must not count
+            await().atMost(WAIT).until(() -> redis.keysInSlot(target, slot) == records);
+            assertThat(redis.keysInSlot(source, slot)).as("keys of the slot on the source").isZero();
+            await().atMost(WAIT).until(() -> retries(topic) > 0);
+            connect.assertNothingCommittedPast(topic, partition, 0);
+        } finally {
+            redis.completeSlotMigration(slot, source, target);
+            redis.replicate(targetsReplica, target);
+        }
+        // the target has a replica again: the retried writes are confirmed and committed
+        connect.awaitCommitted(topic, Map.of(partition, (long) records), WAIT);
+        for (int i = 0; i < records; i++) {
+            byte[] stored = redis.get(topic + ":{" + tag + "}:" + i);
+            assertThat(stored).as("value of key %d", i).isNotNull();
+            assertThat(ValueDecoder.decode(stored)).isEqualTo(("v" + i).getBytes(StandardCharsets.UTF_8));
         }
     }
 }

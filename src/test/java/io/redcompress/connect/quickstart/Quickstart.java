@@ -36,7 +36,7 @@ import org.apache.kafka.connect.cli.ConnectDistributed;
 import org.apache.kafka.connect.runtime.Connect;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
-import io.redcompress.connect.errors.DeadLetterReasons;
+import io.redcompress.connect.testing.DeadLetterReasons;
 import io.redcompress.connect.testing.PluginJars;
 import io.redcompress.connect.testing.RedisServerProcess;
 import io.redcompress.connect.testing.RespClient;
@@ -132,7 +132,7 @@ public final class Quickstart {
             EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder()
                     .name("quickstart").numBrokers(1).numWorkers(1).workerProps(worker).brokerProps(broker)
                     .maskExitProcedures(true).build();
-            connect.start();
+            startQuietly(connect);
             toClose.add(0, connect::stop);
             bootstrapServers = connect.kafka().bootstrapServers();
             connectRestUrl = connect.endpointForResource("");
@@ -365,6 +365,35 @@ public final class Quickstart {
             }
         }
         return records;
+    }
+
+    /**
+     * Starts the embedded cluster without the lines Kafka's storage formatter prints to standard output (a
+     * multi-kilobyte "Bootstrap metadata: ..." dump and "Formatting metadata directory ..."), which say nothing to a
+     * newcomer; everything else still goes through.
+     */
+    private static void startQuietly(EmbeddedConnectCluster connect) {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+            private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public void write(int b) {
+                line.write(b);
+                if (b == '\n') {
+                    String text = line.toString(StandardCharsets.UTF_8);
+                    line.reset();
+                    if (!text.startsWith("Bootstrap metadata:") && !text.startsWith("Formatting metadata directory")) {
+                        out.print(text);
+                    }
+                }
+            }
+        }, true, StandardCharsets.UTF_8));
+        try {
+            connect.start();
+        } finally {
+            System.setOut(out);
+        }
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String key) {

@@ -773,10 +773,73 @@ public final class RedisClusterProcess implements AutoCloseable {
         return new Migration(source, target, List.copyOf(slots), moved, took);
     }
 
-    private long migrateSlot(int slot, Node source, Node target, List<Node> otherMasters) {
+    /**
+     * Opens the migration of one slot from {@code source} to {@code target} and leaves it open: {@code SETSLOT
+     * IMPORTING} on the target, {@code SETSLOT MIGRATING} on the source, no key moved. Until
+     * {@link #completeSlotMigration} the source answers ASK for every key of the slot it does not hold, so a client's
+     * write of a new key in that slot is executed by the target (after {@code ASKING}).
+     */
+    public void beginSlotMigration(int slot, Node source, Node target) {
+        checkSlot(slot);
         String s = Integer.toString(slot);
         call(target, "CLUSTER", "SETSLOT", s, "IMPORTING", source.nodeId());
         call(source, "CLUSTER", "SETSLOT", s, "MIGRATING", target.nodeId());
+    }
+
+    /** Moves the keys of a slot opened by {@link #beginSlotMigration} to the target, assigns it there, and waits until stable. */
+    public Migration completeSlotMigration(int slot, Node source, Node target) {
+        long startNanos = System.nanoTime();
+        List<Node> otherMasters = masters().stream().filter(m -> m != source && m != target).toList();
+        long moved = moveKeysAndAssign(slot, source, target, otherMasters);
+        awaitStable();
+        return new Migration(source, target, List.of(slot), moved, Duration.ofNanos(System.nanoTime() - startNanos));
+    }
+
+    /** The number of keys {@code node} itself holds in {@code slot} ({@code CLUSTER COUNTKEYSINSLOT}). */
+    public long keysInSlot(Node node, int slot) {
+        checkSlot(slot);
+        return (Long) call(node, "CLUSTER", "COUNTKEYSINSLOT", Integer.toString(slot));
+    }
+
+    /**
+     * Makes {@code replica} replicate {@code master} instead ({@code CLUSTER REPLICATE}), e.g. to leave a master
+     * without a replica, and waits until the cluster is stable with the new roles.
+     */
+    public void replicate(Node replica, Node master) {
+        call(replica, "CLUSTER", "REPLICATE", master.nodeId());
+        awaitCondition(replica + " to replicate " + master, () -> {
+            NodeEntry self = selfEntry(replica);
+            return !self.isMaster() && master.nodeId().equals(self.masterId()) ? instability()
+                    : replica + " is " + self.roleText();
+        });
+        awaitStable();
+    }
+
+    /**
+     * A manual failover, as an operator does it: {@code CLUSTER FAILOVER} on {@code replica}, which takes over its
+     * master's slots once it has caught up (no write is lost); the old master becomes its replica. Waits until the
+     * cluster is stable and returns the old master.
+     */
+    public Node manualFailover(Node replica) {
+        Node oldMaster = replica.master().orElseThrow(() -> new IllegalArgumentException(replica + " is not a replica"));
+        call(replica, "CLUSTER", "FAILOVER");
+        awaitCondition(replica + " to take over from " + oldMaster, () -> {
+            if (replica.role() != Role.MASTER || oldMaster.role() != Role.REPLICA) {
+                return replica + " is " + replica.role() + ", " + oldMaster + " is " + oldMaster.role();
+            }
+            return instability();
+        });
+        awaitStable();
+        return oldMaster;
+    }
+
+    private long migrateSlot(int slot, Node source, Node target, List<Node> otherMasters) {
+        beginSlotMigration(slot, source, target);
+        return moveKeysAndAssign(slot, source, target, otherMasters);
+    }
+
+    private long moveKeysAndAssign(int slot, Node source, Node target, List<Node> otherMasters) {
+        String s = Integer.toString(slot);
         long moved = 0;
         while (true) {
             List<?> keys = (List<?>) call(source, "CLUSTER", "GETKEYSINSLOT", s, Integer.toString(MIGRATE_BATCH));

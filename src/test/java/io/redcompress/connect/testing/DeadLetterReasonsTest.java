@@ -1,4 +1,4 @@
-package io.redcompress.connect.errors;
+package io.redcompress.connect.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

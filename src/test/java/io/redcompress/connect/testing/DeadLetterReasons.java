@@ -1,7 +1,7 @@
-package io.redcompress.connect.errors;
+package io.redcompress.connect.testing;
 
 /**
- * Reads why a record is on the dead-letter topic from the headers Connect writes there
+ * For the quickstart summary and tests: reads why a record is on the dead-letter topic from the headers Connect writes there
  * (errors.deadletterqueue.context.headers.enable=true). Connect's own message for a converter failure ends where the
  * cause begins ("... failed due to serialization error: "), so the cause is taken from the last "Caused by:" line of
  * the stack trace header.
