@@ -63,9 +63,14 @@ final class ConfigurationCheck {
     /** Redis as this configuration will use it, for the topics of {@code connectorProps}. */
     static List<Problem> redis(RedisSinkConfig config, Map<String, String> connectorProps) {
         KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
+        return RedisConnectivityCheck.check(config, template.sampleKey(sampleTopic(connectorProps)),
+                template.glob(onlyTopic(connectorProps)));
+    }
+
+    /** The topic when {@code topics} names exactly one; null (any topic) otherwise. */
+    static String onlyTopic(Map<String, String> connectorProps) {
         String topics = connectorProps.get(SinkTask.TOPICS_CONFIG);
-        String onlyTopic = topics != null && !topics.contains(",") && !topics.isBlank() ? topics.trim() : null;
-        return RedisConnectivityCheck.check(config, template.sampleKey(sampleTopic(connectorProps)), template.glob(onlyTopic));
+        return topics != null && !topics.contains(",") && !topics.isBlank() ? topics.trim() : null;
     }
 
     /** The first topic of {@code topics}; with topics.regex there is no name to take, and the sample stands for one. */

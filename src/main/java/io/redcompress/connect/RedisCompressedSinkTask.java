@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.config.RejectedWriteBehavior;
 import io.redcompress.connect.errors.DeadLetterReporter;
+import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
@@ -70,11 +71,9 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     /** Checks the configuration and Redis the way validate() does, so a task that cannot start says why in the same words. */
     private static RedisWriteSender connectToRedis(RedisSinkConfig config, Map<String, String> props) {
-        List<RedisConnectivityCheck.Problem> problems = ConfigurationCheck.redis(config, props);
-        if (!problems.isEmpty()) {
-            throw new ConnectException(problems.get(0).message() + " (config key: " + problems.get(0).configKey() + ")");
-        }
-        return LettuceWriteSender.connect(config);
+        KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
+        return LettuceWriteSender.connectChecked(config, template.sampleKey(ConfigurationCheck.sampleTopic(props)),
+                template.glob(ConfigurationCheck.onlyTopic(props)));
     }
 
     /** For tests: a sender other than Lettuce's. */

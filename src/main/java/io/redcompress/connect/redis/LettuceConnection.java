@@ -66,6 +66,12 @@ final class LettuceConnection implements AutoCloseable {
         return fields;
     }
 
+    /** Closes the connection and hands its client over to the caller, who now owns it: one client per task start. */
+    AbstractRedisClient handOver() {
+        connection.close();
+        return client;
+    }
+
     @Override
     public void close() {
         try {

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.codec.ByteArrayCodec;
+import org.apache.kafka.connect.errors.ConnectException;
+
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.mapping.RedisWrite;
 
@@ -78,10 +80,27 @@ public final class LettuceWriteSender implements RedisWriteSender {
         this.redirectWindowNanos = redirectWindow.toNanos();
     }
 
-    /** Connects to the one server, or to every master of a cluster, before the first pipeline. */
+    /** Connects to the one server, or to every master of a cluster, before the first pipeline; no checks. */
     public static LettuceWriteSender connect(RedisSinkConfig config) {
-        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config), config.waitReplicas(),
+        LettuceConnection redis = RedisClientFactory.connect(config);
+        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config, redis.handOver()), config.waitReplicas(),
                 config.waitTimeout().toMillis(), config.commandTimeout());
+    }
+
+    /**
+     * Runs the checks validate() runs ({@link RedisConnectivityCheck}) and, when they pass, connects the writes with
+     * the same client: a task start builds one client.
+     *
+     * @throws ConnectException with the first problem and the config key to change
+     */
+    public static LettuceWriteSender connectChecked(RedisSinkConfig config, byte[] sampleKey, String keyGlob) {
+        RedisConnectivityCheck.Checked checked = RedisConnectivityCheck.open(config, sampleKey, keyGlob);
+        if (checked.connection().isEmpty()) {
+            RedisConnectivityCheck.Problem problem = checked.problems().get(0);
+            throw new ConnectException(problem.message() + " (config key: " + problem.configKey() + ")");
+        }
+        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config, checked.connection().get().handOver()),
+                config.waitReplicas(), config.waitTimeout().toMillis(), config.commandTimeout());
     }
 
     @Override

@@ -29,6 +29,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
@@ -54,19 +56,19 @@ public final class RedisClientFactory {
     }
 
     /**
-     * Opens the connections writes go through: the one server (or Sentinel-found master), or every master of a
-     * cluster, each on its own connection with auto-flush off.
+     * Opens the connections writes go through, with the client the checks used (so a task start builds one): the
+     * one server (or Sentinel-found master), or every master of a cluster, each on its own connection with
+     * auto-flush off. The targets own the client from here on.
      */
-    static WriteTargets connectWriteTargets(RedisSinkConfig config) {
+    static WriteTargets connectWriteTargets(RedisSinkConfig config, AbstractRedisClient client) {
         List<RedisURI> uris = redisUris(config);
-        if (config.redisMode() == RedisMode.CLUSTER) {
-            RedisClusterClient topology = clusterClient(config, uris);
+        if (client instanceof RedisClusterClient topology) {
             RedisClient nodeClient = null;
             try {
-                // node connections share the cluster client's threads; they do not reconnect by themselves: a lost
+                // node connections share the process's Lettuce threads; they do not reconnect by themselves: a lost
                 // connection fails what it carried (retried) and is replaced before the next pipeline, to whichever
                 // node then serves the slots
-                nodeClient = RedisClient.create(topology.getResources());
+                nodeClient = RedisClient.create(acquireResources());
                 ClientOptions.Builder options = ClientOptions.builder();
                 applyCommonOptions(options, config, uris);
                 nodeClient.setOptions(options.autoReconnect(false).build());
@@ -79,12 +81,35 @@ public final class RedisClientFactory {
                 throw e;
             }
         }
-        RedisClient client = standaloneClient(config, uris);
+        RedisClient standalone = (RedisClient) client;
         try {
-            return new SingleNode(client, new NodeLink(describeEndpoint(config), client.connect(ByteArrayCodec.INSTANCE)));
+            return new SingleNode(standalone, new NodeLink(describeEndpoint(config), standalone.connect(ByteArrayCodec.INSTANCE)));
         } catch (RuntimeException e) {
-            shutdown(client);
+            shutdown(standalone);
             throw e;
+        }
+    }
+
+    private static ClientResources sharedResources;
+    private static int resourceUsers;
+    private static long clientsCreated;
+
+    /**
+     * Lettuce's threads and event loops, one set for every client of every task of this plugin in the worker (the
+     * expensive part of a client); released with the last client.
+     */
+    private static synchronized ClientResources acquireResources() {
+        clientsCreated++;
+        if (resourceUsers++ == 0) {
+            sharedResources = DefaultClientResources.create();
+        }
+        return sharedResources;
+    }
+
+    private static synchronized void releaseResources() {
+        if (--resourceUsers == 0) {
+            sharedResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+            sharedResources = null;
         }
     }
 
@@ -96,7 +121,7 @@ public final class RedisClientFactory {
                         .enableAllAdaptiveRefreshTriggers()
                         .build());
         applyCommonOptions(clusterOptions, config, uris);
-        RedisClusterClient client = RedisClusterClient.create(uris);
+        RedisClusterClient client = RedisClusterClient.create(acquireResources(), uris);
         client.setOptions(clusterOptions.build());
         return client;
     }
@@ -104,7 +129,7 @@ public final class RedisClientFactory {
     private static RedisClient standaloneClient(RedisSinkConfig config, List<RedisURI> uris) {
         ClientOptions.Builder options = ClientOptions.builder();
         applyCommonOptions(options, config, uris);
-        RedisClient client = RedisClient.create(uris.get(0));
+        RedisClient client = RedisClient.create(acquireResources(), uris.get(0));
         client.setOptions(options.build());
         return client;
     }
@@ -278,7 +303,22 @@ public final class RedisClientFactory {
         }
     }
 
+    /** Shuts a client down (its connections; the shared threads stay while other clients use them). */
     static void shutdown(AbstractRedisClient client) {
-        client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
+        try {
+            client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
+        } finally {
+            releaseResources();
+        }
+    }
+
+    /** How many clients use the shared Lettuce resources now; for tests. */
+    static synchronized int clientsUsingSharedResources() {
+        return resourceUsers;
+    }
+
+    /** How many clients were ever created in this class loader; for tests. */
+    static synchronized long clientsCreated() {
+        return clientsCreated;
     }
 }

@@ -3,6 +3,7 @@ package io.redcompress.connect.redis;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
@@ -37,16 +38,37 @@ public final class RedisConnectivityCheck {
      * @return the problems found, each with the config key to change; empty when Redis is ready for this config
      */
     public static List<Problem> check(RedisSinkConfig config, byte[] sampleKey, String keyGlob) {
+        Checked checked = open(config, sampleKey, keyGlob);
+        checked.connection().ifPresent(LettuceConnection::close);
+        return checked.problems();
+    }
+
+    /** The outcome of the checks: the problems, or (when there are none) the connection they ran on, still open. */
+    record Checked(List<Problem> problems, Optional<LettuceConnection> connection) {
+    }
+
+    /** The checks of {@link #check}, leaving the connection open when they pass, for the writes to use its client. */
+    static Checked open(RedisSinkConfig config, byte[] sampleKey, String keyGlob) {
         String endpoint = RedisClientFactory.describeEndpoint(config);
         LettuceConnection redis;
         try {
             redis = RedisClientFactory.connect(config);
         } catch (ConfigException e) {
-            return List.of(new Problem(configKeyNamedIn(e.getMessage()), e.getMessage()));
+            return new Checked(List.of(new Problem(configKeyNamedIn(e.getMessage()), e.getMessage())), Optional.empty());
         } catch (RuntimeException e) {
-            return List.of(problem(config, endpoint, e));
+            return new Checked(List.of(problem(config, endpoint, e)), Optional.empty());
         }
-        try (redis) {
+        List<Problem> problems = checks(redis, config, endpoint, sampleKey, keyGlob);
+        if (!problems.isEmpty()) {
+            redis.close();
+            return new Checked(problems, Optional.empty());
+        }
+        return new Checked(List.of(), Optional.of(redis));
+    }
+
+    private static List<Problem> checks(LettuceConnection redis, RedisSinkConfig config, String endpoint, byte[] sampleKey,
+                                        String keyGlob) {
+        try {
             String pong = redis.commands().ping().get();
             if (!"PONG".equals(pong)) {
                 return List.of(new Problem(RedisSinkConfig.REDIS_URI, "Redis at " + endpoint + " answered PING with " + pong));
