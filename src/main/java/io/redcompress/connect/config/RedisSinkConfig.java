@@ -98,7 +98,15 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String KEY_TEMPLATE_DOC = "How the Redis key is made from a record. Literal text plus placeholders: "
             + "${topic}, ${partition}, ${offset}, ${key} (the whole record key), ${key.<field>} and ${value.<field>} "
             + "(a field of a Struct or Map key or value; nested fields with dots, e.g. ${value.device.id}). "
-            + "A record whose key cannot be formed goes to the dead-letter topic.";
+            + "A record whose key cannot be formed goes to the dead-letter topic. How parts are rendered: strings and bytes as "
+            + "they are; integers and decimals in plain decimal; a double or float as the shortest plain decimal that reads "
+            + "back as the same number, with at least one digit after the point (1.0E10 gives 10000000000.0, -0.0 stays -0.0, "
+            + "NaN and Infinity as those words); Structs, Maps and Lists as compact JSON, Map entries sorted by key, so equal "
+            + "keys give one Redis key whatever their order. Parts are joined as they are, without escaping: in "
+            + "${key.a}:${key.b}, a='x', b='y:z' and a='x:y', b='z' both give x:y:z. A join is unambiguous when the text "
+            + "between two parts has a character one of them cannot contain (a topic has only letters, digits, '.', '_' "
+            + "and '-'; a partition or offset only digits), as in the default ${topic}:${key}; a task logs a WARN at start "
+            + "for every other join of two placeholders.";
     private static final String KEY_TEMPLATE_DISPLAY = "Key template";
 
     public static final String TTL_MS = "ttl.ms";
