@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,7 @@ class ConfigReferenceTest {
         // what validate() hands back to the worker, which prints each value with ConfigDef.convertToString
         assertThat(RedisSinkConfig.CONFIG_DEF.validate(Map.of("redis.uri", "redis://writer:s3cr3t-value@redis.internal:6379")))
                 .filteredOn(v -> v.name().equals("redis.uri")).singleElement()
-                .satisfies(v -> assertThat(org.apache.kafka.common.config.ConfigDef.convertToString(v.value(),
+                .satisfies(v -> assertThat(ConfigDef.convertToString(v.value(),
                         RedisSinkConfig.CONFIG_DEF.configKeys().get("redis.uri").type)).doesNotContain("s3cr3t"));
     }
 

@@ -1,6 +1,7 @@
 package io.redcompress.connect.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.Reader;
 import java.io.StringReader;
@@ -120,8 +121,8 @@ class ExampleConfigsTest {
         String stale = "{\"name\":\"n\",\"config\":{\"redis.password\":\"${file:/etc/secrets.properties:redis.password}\","
                 + "\"errors.deadletterqueue.topic.name\":\"dlq\",\"errors.deadletterqueue.topic.replication.factor\":\"3\"}}";
         Map<String, String> props = jsonConfig(stale);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> assertDeadLetterTopicFitsOneBroker(props)).isInstanceOf(AssertionError.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> assertWorkerNeedsAreWrittenDown(stale)).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> assertDeadLetterTopicFitsOneBroker(props)).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> assertWorkerNeedsAreWrittenDown(stale)).isInstanceOf(AssertionError.class);
         assertWorkerNeedsAreWrittenDown(stale + "\n# config.providers=file\n# config.providers.file.class=x");
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -164,7 +165,7 @@ class SecretsIT {
     private static String workerLogs(LogCapture logs) {
         return logs.text().lines()
                 .filter(line -> !line.matches(".*EmbeddedConnect - PUT response for URL=\\S+/connectors/[^/\\s]+/config is .*"))
-                .collect(java.util.stream.Collectors.joining("\n"));
+                .collect(Collectors.joining("\n"));
     }
 
     /** redis://host:port with user:password@ put in front of the host. */
