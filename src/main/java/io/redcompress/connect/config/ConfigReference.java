@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Generates docs/configuration.md from the ConfigDef, so the reference cannot drift from the code.
@@ -71,7 +72,9 @@ public final class ConfigReference {
         if (key.defaultValue == null) {
             return "(none)";
         }
-        String value = ConfigDef.convertToString(key.defaultValue, key.type);
+        // a Password prints as [hidden]; a default is no secret (redis.uri is typed password only because it may hold one)
+        String value = key.defaultValue instanceof Password password
+                ? password.value() : ConfigDef.convertToString(key.defaultValue, key.type);
         return value.isEmpty() ? "\"\"" : "`" + value + "`";
     }
 }

@@ -9,6 +9,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 import io.redcompress.connect.codec.Codec;
@@ -30,7 +31,8 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String REDIS_URI_DOC = "Where Redis is: redis://host:port[/database] (rediss:// for TLS); for "
             + "redis.mode=sentinel redis-sentinel://host:port[,host:port...]#masterName; for redis.mode=cluster one or more "
             + "seed nodes, comma-separated. Credentials may be given here (redis://user:password@host:port) or, better, in "
-            + "redis.username and redis.password.";
+            + "redis.username and redis.password. Because it may carry a password, this key is typed 'password': Connect shows "
+            + "it as [hidden] in validation responses and config dumps, and the connector's own messages name only host:port.";
     private static final String REDIS_URI_DISPLAY = "Redis URI";
 
     public static final String REDIS_MODE = "redis.mode";
@@ -97,7 +99,15 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String KEY_TEMPLATE_DOC = "How the Redis key is made from a record. Literal text plus placeholders: "
             + "${topic}, ${partition}, ${offset}, ${key} (the whole record key), ${key.<field>} and ${value.<field>} "
             + "(a field of a Struct or Map key or value; nested fields with dots, e.g. ${value.device.id}). "
-            + "A record whose key cannot be formed goes to the dead-letter topic.";
+            + "A record whose key cannot be formed goes to the dead-letter topic. How parts are rendered: strings and bytes as "
+            + "they are; integers and decimals in plain decimal; a double or float as the shortest plain decimal that reads "
+            + "back as the same number, with at least one digit after the point (1.0E10 gives 10000000000.0, -0.0 stays -0.0, "
+            + "NaN and Infinity as those words); Structs, Maps and Lists as compact JSON, Map entries sorted by key, so equal "
+            + "keys give one Redis key whatever their order. Parts are joined as they are, without escaping: in "
+            + "${key.a}:${key.b}, a='x', b='y:z' and a='x:y', b='z' both give x:y:z. A join is unambiguous when the text "
+            + "between two parts has a character one of them cannot contain (a topic has only letters, digits, '.', '_' "
+            + "and '-'; a partition or offset only digits), as in the default ${topic}:${key}; a task logs a WARN at start "
+            + "for every other join of two placeholders.";
     private static final String KEY_TEMPLATE_DISPLAY = "Key template";
 
     public static final String TTL_MS = "ttl.ms";
@@ -189,6 +199,22 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "errors.deadletterqueue.topic.name) the task fails instead, naming the record.";
     private static final String BEHAVIOR_ON_REJECTED_WRITES_DISPLAY = "Behavior on rejected writes";
 
+    /** {@link ConfigDef.NonEmptyString} for a {@link Type#PASSWORD} key, whose value arrives as a {@link Password}. */
+    private static final ConfigDef.Validator NON_EMPTY_PASSWORD = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String text = value instanceof Password password ? password.value() : (String) value;
+            if (text != null && text.isEmpty()) {
+                throw new ConfigException(name + " must not be empty");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "non-empty string";
+        }
+    };
+
     public static final ConfigDef CONFIG_DEF = configDef();
 
     public RedisSinkConfig(Map<?, ?> props) {
@@ -210,7 +236,7 @@ public final class RedisSinkConfig extends AbstractConfig {
         int order = 0;
         def.define(REDIS_MODE, Type.STRING, REDIS_MODE_DEFAULT, EnumValidator.of(RedisMode.class), Importance.HIGH,
                         REDIS_MODE_DOC, CONNECTION_GROUP, ++order, Width.SHORT, REDIS_MODE_DISPLAY)
-                .define(REDIS_URI, Type.STRING, REDIS_URI_DEFAULT, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                .define(REDIS_URI, Type.PASSWORD, REDIS_URI_DEFAULT, NON_EMPTY_PASSWORD, Importance.HIGH,
                         REDIS_URI_DOC, CONNECTION_GROUP, ++order, Width.LONG, REDIS_URI_DISPLAY)
                 .define(REDIS_USERNAME, Type.STRING, null, Importance.MEDIUM,
                         REDIS_USERNAME_DOC, CONNECTION_GROUP, ++order, Width.MEDIUM, REDIS_USERNAME_DISPLAY)
@@ -290,8 +316,9 @@ public final class RedisSinkConfig extends AbstractConfig {
         return EnumValidator.parse(RedisMode.class, REDIS_MODE, getString(REDIS_MODE));
     }
 
+    /** The URI as configured; it may hold a password, so it goes into Lettuce only and never into a message. */
     public String redisUri() {
-        return getString(REDIS_URI);
+        return getPassword(REDIS_URI).value();
     }
 
     public String redisUsername() {

@@ -130,6 +130,62 @@ public final class KeyTemplate {
         return parts.stream().anyMatch(p -> p instanceof RecordField f && f.fromValue());
     }
 
+    /**
+     * Where two variable parts meet with nothing between them that tells them apart, so that two different records
+     * can get the same Redis key: in {@code ${key.a}:${key.b}}, a='x', b='y:z' and a='x:y', b='z' both give x:y:z.
+     * Parts are joined as they are, never escaped (escaping would change every existing key). A join is safe when the
+     * text between the parts has a character that one side can never contain: a topic name has only
+     * {@code [a-zA-Z0-9._-]}, a partition or offset only digits; a key or value may hold anything.
+     *
+     * @return one message per ambiguous join, for a WARN at task start; empty when every join can be read back
+     */
+    public List<String> ambiguousJoins() {
+        List<String> warnings = new ArrayList<>();
+        Part previousVariable = null;
+        StringBuilder between = new StringBuilder();
+        for (Part part : parts) {
+            if (part instanceof Literal literal) {
+                between.append(new String(literal.bytes(), StandardCharsets.UTF_8));
+                continue;
+            }
+            if (previousVariable != null && !separates(between, previousVariable) && !separates(between, part)) {
+                warnings.add("key.template '" + template + "' joins " + placeholderOf(previousVariable) + " and " + placeholderOf(part)
+                        + (between.length() == 0 ? " with nothing between them" : " with '" + between + "'")
+                        + ", which the values themselves may contain, so two different records can get the same Redis key (and a "
+                        + "tombstone can delete another record's key); use a separator that cannot occur in one of the two parts");
+            }
+            previousVariable = part;
+            between.setLength(0);
+        }
+        return List.copyOf(warnings);
+    }
+
+    /** True when {@code between} has a character {@code part}'s text can never contain. */
+    private static boolean separates(CharSequence between, Part part) {
+        java.util.function.IntPredicate alphabet;
+        if (part instanceof Topic) {
+            alphabet = c -> c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-';
+        } else if (part instanceof Partition || part instanceof Offset) {
+            alphabet = c -> c >= '0' && c <= '9';
+        } else {
+            return false; // a record key or value (field) may contain anything
+        }
+        return between.chars().anyMatch(alphabet.negate());
+    }
+
+    private static String placeholderOf(Part part) {
+        if (part instanceof Topic) {
+            return "${topic}";
+        }
+        if (part instanceof Partition) {
+            return "${partition}";
+        }
+        if (part instanceof Offset) {
+            return "${offset}";
+        }
+        return ((RecordField) part).placeholder();
+    }
+
     public byte[] render(SinkRecord record) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         for (Part part : parts) {
@@ -194,6 +250,9 @@ public final class KeyTemplate {
         }
         if (value instanceof BigDecimal decimal) {
             return decimal.toPlainString().getBytes(StandardCharsets.UTF_8);
+        }
+        if ((value instanceof Double d && Double.isFinite(d)) || (value instanceof Float f && Float.isFinite(f))) {
+            return JsonWriter.canonicalNumber((Number) value).getBytes(StandardCharsets.UTF_8);
         }
         if (value instanceof Number || value instanceof Boolean || value instanceof Character) {
             return value.toString().getBytes(StandardCharsets.UTF_8);

@@ -21,6 +21,7 @@ import org.apache.kafka.common.config.types.Password;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
@@ -203,6 +204,27 @@ public final class RedisClientFactory {
         }
         String inUri = userInUri(config.redisUri().split(",")[0].trim());
         return inUri != null ? inUri : "default";
+    }
+
+    /** True when redis.password is unset and the password Redis was given came from redis.uri (user:password@host). */
+    static boolean passwordOnlyInUri(RedisSinkConfig config) {
+        Password password = config.redisPassword();
+        if (password != null && password.value() != null && !password.value().isEmpty()) {
+            return false;
+        }
+        try {
+            for (RedisURI uri : redisUris(config)) {
+                // the provider of a parsed URI holds the user-info as it was: resolving it does no I/O
+                RedisCredentials credentials = uri.getCredentialsProvider() == null ? null
+                        : uri.getCredentialsProvider().resolveCredentials().block(java.time.Duration.ofSeconds(1));
+                if (credentials != null && credentials.hasPassword()) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (ConfigException e) {
+            return false;
+        }
     }
 
     /** The ACL user of redis://user:password@host, or null for redis://:password@host and redis://host. */

@@ -116,6 +116,11 @@ public final class RedisConnectivityCheck {
         String upper = causes.toUpperCase(Locale.ROOT);
         if (upper.contains("WRONGPASS") || upper.contains("NOAUTH") || upper.contains("INVALID PASSWORD")
                 || upper.contains("INVALID USERNAME-PASSWORD")) {
+            if (RedisClientFactory.passwordOnlyInUri(config)) {
+                return new Problem(RedisSinkConfig.REDIS_URI, "Redis at " + endpoint + " refused the credentials: " + causes
+                        + ". Check the user and password in " + RedisSinkConfig.REDIS_URI + " (or set " + RedisSinkConfig.REDIS_USERNAME
+                        + " and " + RedisSinkConfig.REDIS_PASSWORD + ", which take precedence).");
+            }
             return new Problem(RedisSinkConfig.REDIS_PASSWORD, "Redis at " + endpoint + " refused the credentials: " + causes
                     + ". Check " + RedisSinkConfig.REDIS_USERNAME + " and " + RedisSinkConfig.REDIS_PASSWORD + ".");
         }

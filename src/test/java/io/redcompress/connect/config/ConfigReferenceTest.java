@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
@@ -50,5 +51,24 @@ class ConfigReferenceTest {
         assertThat(config.redisPassword().value()).isEqualTo("s3cr3t-value");
         assertThat(config.redisPassword().toString()).doesNotContain("s3cr3t");
         assertThat(config.toString()).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void aPasswordInsideRedisUriIsHiddenWhenPrintedAndInTheConfigDump() {
+        RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", "redis://writer:s3cr3t-value@redis.internal:6379"));
+        assertThat(config.redisUri()).isEqualTo("redis://writer:s3cr3t-value@redis.internal:6379");
+        assertThat(config.toString()).doesNotContain("s3cr3t");
+        assertThat(config.values().get("redis.uri").toString()).doesNotContain("s3cr3t");
+        // what validate() hands back to the worker, which prints each value with ConfigDef.convertToString
+        assertThat(RedisSinkConfig.CONFIG_DEF.validate(Map.of("redis.uri", "redis://writer:s3cr3t-value@redis.internal:6379")))
+                .filteredOn(v -> v.name().equals("redis.uri")).singleElement()
+                .satisfies(v -> assertThat(ConfigDef.convertToString(v.value(),
+                        RedisSinkConfig.CONFIG_DEF.configKeys().get("redis.uri").type)).doesNotContain("s3cr3t"));
+    }
+
+    @Test
+    void anEmptyRedisUriIsRefusedOnRedisUri() {
+        assertThatThrownBy(() -> new RedisSinkConfig(Map.of("redis.uri", "")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("redis.uri");
     }
 }

@@ -98,4 +98,42 @@ class KeyTemplateTest {
         assertThat(template.glob("hb")).isEqualTo("dev\\*:hb:*/*-*");
         assertThat(template.glob(null)).isEqualTo("dev\\*:*:*/*-*");
     }
+
+    @Test
+    void aSchemalessMapKeyGivesTheSameRedisKeyWhateverItsOrder() {
+        Map<String, Object> first = new java.util.HashMap<>();
+        first.put("Aa", 1L);
+        first.put("BB", 2L);
+        Map<String, Object> second = new java.util.HashMap<>();
+        second.put("BB", 2L);
+        second.put("Aa", 1L);
+        // the write and its tombstone must meet on one key
+        assertThat(render("${topic}:${key}", record().topic("t").key(first).value("v").build()))
+                .isEqualTo(render("${topic}:${key}", record().topic("t").key(second).value(null).build()))
+                .isEqualTo("t:{\"Aa\":1,\"BB\":2}");
+    }
+
+    @Test
+    void doubleKeyPartsAreCanonicalPlainDecimals() {
+        assertThat(render("${key}", record().key(1.0E10).build())).isEqualTo("10000000000.0");
+        assertThat(render("${key.amount}", record().key(Map.of("amount", 1.0E-5)).build())).isEqualTo("0.00001");
+        assertThat(render("${key}", record().key(1.0E10f).build())).isEqualTo("10000000000.0");
+        assertThat(render("${key}", record().key(Double.NaN).build())).isEqualTo("NaN");
+    }
+
+    @Test
+    void variablePartsThatCanRunIntoEachOtherAreReported() {
+        // 'a' + 'b:c' and 'a:b' + 'c' both give a:b:c
+        assertThat(KeyTemplate.parse("${key.a}:${key.b}").ambiguousJoins()).singleElement().asString()
+                .contains("${key.a}").contains("${key.b}").contains("':'");
+        assertThat(KeyTemplate.parse("${value.a}${value.b}").ambiguousJoins()).hasSize(1);
+        assertThat(KeyTemplate.parse("${partition}${offset}").ambiguousJoins()).hasSize(1);
+        // a topic name or a number cannot contain ':' or '/', so the join can be read back
+        assertThat(KeyTemplate.parse("${topic}:${key}").ambiguousJoins()).isEmpty();
+        assertThat(KeyTemplate.parse("${key}:${topic}").ambiguousJoins()).isEmpty();
+        assertThat(KeyTemplate.parse("${partition}/${offset}").ambiguousJoins()).isEmpty();
+        assertThat(KeyTemplate.parse("dev:${key.id}").ambiguousJoins()).isEmpty();
+        // '.' can be in a topic name
+        assertThat(KeyTemplate.parse("${topic}.${key}").ambiguousJoins()).hasSize(1);
+    }
 }

@@ -16,7 +16,9 @@ import org.apache.logging.log4j.core.config.Property;
 /**
  * Everything logged in this JVM while it is open, messages and stack traces, for tests that must prove what is
  * never logged (secrets). The connector's and Lettuce's loggers are opened up to DEBUG while capturing, so a secret
- * cannot hide at a level an operator might turn on to debug a connection; Kafka's stay as configured.
+ * cannot hide at a level an operator might turn on to debug a connection; Connect's runtime and the config dumps
+ * ("... values:", {@code AbstractConfig}) are opened up to INFO, the level a worker logs at by default, and captured
+ * only (not printed). Other Kafka loggers stay as configured.
  */
 public final class LogCapture implements AutoCloseable {
 
@@ -25,6 +27,10 @@ public final class LogCapture implements AutoCloseable {
     private final LoggerContext context;
     private final java.util.Map<String, Level> previousLevels = new java.util.HashMap<>();
     private static final java.util.List<String> OPENED_UP = java.util.List.of("io.redcompress.connect", "io.lettuce");
+    /** Loggers that the test config leaves at WARN but a stock worker logs at INFO. */
+    private static final java.util.List<String> WORKER_INFO = java.util.List.of(
+            "org.apache.kafka.connect", "org.apache.kafka.common.config.AbstractConfig");
+    private final java.util.List<String> addedLoggers = new java.util.ArrayList<>();
 
     private LogCapture() {
         context = (LoggerContext) LogManager.getContext(false);
@@ -42,6 +48,13 @@ public final class LogCapture implements AutoCloseable {
         };
         appender.start();
         Configuration configuration = context.getConfiguration();
+        for (String name : WORKER_INFO) {
+            if (!configuration.getLoggers().containsKey(name)) {
+                // not additive: captured here, not printed on the console of the test run
+                configuration.addLogger(name, new LoggerConfig(name, Level.INFO, false));
+                addedLoggers.add(name);
+            }
+        }
         for (LoggerConfig logger : configuration.getLoggers().values()) {
             if (logger.getName().isEmpty() || !logger.isAdditive()) {
                 // an additive logger hands its events to the root's appenders: attaching there too would log them twice
@@ -73,6 +86,7 @@ public final class LogCapture implements AutoCloseable {
                 logger.setLevel(previous);
             }
         }
+        addedLoggers.forEach(configuration::removeLogger);
         context.updateLoggers();
         appender.stop();
     }
