@@ -10,8 +10,11 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.sink.SinkConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
 
 /**
@@ -20,6 +23,8 @@ import io.redcompress.connect.redis.RedisConnectivityCheck;
  * itself — reachable with these credentials, the right kind, and the ACL user allowed every command on a sample key.
  */
 public class RedisCompressedSinkConnector extends SinkConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisCompressedSinkConnector.class);
 
     private Map<String, String> props;
 
@@ -68,6 +73,8 @@ public class RedisCompressedSinkConnector extends SinkConnector {
             return config;
         }
         RedisSinkConfig sinkConfig = new RedisSinkConfig(connectorConfigs);
+        // a join that can make two records share a key may be what the operator wants: validate() has no warnings
+        KeyTemplate.parse(sinkConfig.keyTemplate()).ambiguousJoins().forEach(log::warn);
         List<RedisConnectivityCheck.Problem> problems = ConfigurationCheck.crossField(sinkConfig);
         if (problems.isEmpty()) {
             problems = ConfigurationCheck.redis(sinkConfig, connectorConfigs);
