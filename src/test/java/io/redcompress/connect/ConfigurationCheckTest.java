@@ -142,6 +142,16 @@ class ConfigurationCheckTest {
     }
 
     @Test
+    void fewerConnectedReplicasThanRedisWaitReplicasIsAWarningNamingBoth() {
+        try (LogCapture logs = LogCapture.start()) {
+            // a replica may be restarting when the connector is configured: not an error, but the stream will stall
+            assertThat(errors(props("redis.wait.replicas", "2", "redis.wait.timeout.ms", "500"))).isEmpty();
+            assertThat(logs.text()).contains("redis.wait.replicas=2 but the master at 127.0.0.1:" + redis.port()
+                    + " has 0 connected replica(s)").contains("redis.wait.timeout.ms=500");
+        }
+    }
+
+    @Test
     void aTtlRedisCannotAddToItsClockIsRefused() {
         assertThat(errors(props("ttl.ms", Long.toString(Long.MAX_VALUE)))).containsOnlyKeys("ttl.ms");
         assertThat(errors(props("ttl.ms", "3153600000000"))).isEmpty();

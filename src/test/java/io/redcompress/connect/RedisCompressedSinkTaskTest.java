@@ -199,10 +199,10 @@ class RedisCompressedSinkTaskTest {
     @Test
     void permanentRejectionsGoToTheDeadLetterQueueWithRedisReply() {
         FakeSinkTaskContext context = start(true, Map.of());
-        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        redis.failKey("b", FailureKind.PERMANENT, "NOPERM this user has no permissions to access one of the keys used as arguments", 1);
         put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build()));
         assertThat(context.reports).singleElement()
-                .satisfies(r -> assertThat(r.error()).hasMessageContaining("offset=1").hasMessageContaining("WRONGTYPE"));
+                .satisfies(r -> assertThat(r.error()).hasMessageContaining("offset=1").hasMessageContaining("NOPERM"));
         assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
     }
 

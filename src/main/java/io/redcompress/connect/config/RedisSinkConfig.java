@@ -192,9 +192,11 @@ public final class RedisSinkConfig extends AbstractConfig {
     // Errors
     public static final String BEHAVIOR_ON_REJECTED_WRITES = "behavior.on.rejected.writes";
     public static final String BEHAVIOR_ON_REJECTED_WRITES_DEFAULT = RejectedWriteBehavior.REPORT.toString();
-    private static final String BEHAVIOR_ON_REJECTED_WRITES_DOC = "What a write that Redis refuses for good (WRONGTYPE, NOPERM, a value over "
-            + "proto-max-bulk-len) does: 'report' sends the record to the dead-letter topic with Redis's reply as the reason; "
-            + "'fail' stops the task. Records that cannot be mapped at all (no usable key, unsupported type, too large) always go "
+    private static final String BEHAVIOR_ON_REJECTED_WRITES_DOC = "What a write that Redis refuses for a reason of its own record (a key "
+            + "outside the ACL user's key patterns: NOPERM, a value over proto-max-bulk-len) does: 'report' sends the record to "
+            + "the dead-letter topic with Redis's reply as the reason; 'fail' stops the task. A refusal every record would get "
+            + "(the ACL user may not run SET, DEL or WAIT; an expiry Redis cannot represent) is a setting: it always stops the "
+            + "task, naming the setting, and sends nothing to the dead-letter topic. Records that cannot be mapped at all (no usable key, unsupported type, too large) always go "
             + "to the dead-letter topic; with no dead-letter topic configured (errors.tolerance=all and "
             + "errors.deadletterqueue.topic.name) the task fails instead, naming the record.";
     private static final String BEHAVIOR_ON_REJECTED_WRITES_DISPLAY = "Behavior on rejected writes";

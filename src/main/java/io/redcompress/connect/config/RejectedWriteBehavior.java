@@ -1,6 +1,9 @@
 package io.redcompress.connect.config;
 
-/** What a write that Redis permanently refuses (WRONGTYPE, NOPERM, a value over proto-max-bulk-len) does. */
+/**
+ * What a write that Redis refuses for a reason of its own record does (a key outside the ACL user's key patterns, a
+ * value over proto-max-bulk-len). A refusal every record would get is a setting and always fails the task.
+ */
 public enum RejectedWriteBehavior {
     /** Send the record to the dead-letter topic with Redis's reply as the reason; the stream goes on. */
     REPORT,

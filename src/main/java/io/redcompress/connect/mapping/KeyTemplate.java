@@ -187,24 +187,33 @@ public final class KeyTemplate {
     }
 
     public byte[] render(SinkRecord record) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
-        for (Part part : parts) {
-            if (part instanceof Literal literal) {
-                out.writeBytes(literal.bytes());
-            } else if (part instanceof Topic) {
-                out.writeBytes(record.topic().getBytes(StandardCharsets.UTF_8));
+        byte[] key = join(part -> {
+            if (part instanceof Topic) {
+                return utf8(record.topic());
             } else if (part instanceof Partition) {
-                out.writeBytes(String.valueOf(record.kafkaPartition()).getBytes(StandardCharsets.UTF_8));
+                return utf8(String.valueOf(record.kafkaPartition()));
             } else if (part instanceof Offset) {
-                out.writeBytes(String.valueOf(record.kafkaOffset()).getBytes(StandardCharsets.UTF_8));
-            } else if (part instanceof RecordField field) {
-                out.writeBytes(renderField(record, field));
+                return utf8(String.valueOf(record.kafkaOffset()));
             }
-        }
-        if (out.size() == 0) {
+            return renderField(record, (RecordField) part);
+        });
+        if (key.length == 0) {
             throw new UnmappableValueException("key template '" + template + "' produced an empty key");
         }
+        return key;
+    }
+
+    /** The literal parts as they are, each variable part as {@code variable} renders it. */
+    private byte[] join(java.util.function.Function<Part, byte[]> variable) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        for (Part part : parts) {
+            out.writeBytes(part instanceof Literal literal ? literal.bytes() : variable.apply(part));
+        }
         return out.toByteArray();
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     private static byte[] renderField(SinkRecord record, RecordField field) {
@@ -269,19 +278,8 @@ public final class KeyTemplate {
      * are all {@value #SAMPLE_VALUE}: what validation checks against the ACL user's key patterns.
      */
     public byte[] sampleKey(String topic) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
-        for (Part part : parts) {
-            if (part instanceof Literal literal) {
-                out.writeBytes(literal.bytes());
-            } else if (part instanceof Topic) {
-                out.writeBytes(topic.getBytes(StandardCharsets.UTF_8));
-            } else if (part instanceof Partition || part instanceof Offset) {
-                out.writeBytes("0".getBytes(StandardCharsets.UTF_8));
-            } else {
-                out.writeBytes(SAMPLE_VALUE.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        return out.toByteArray();
+        return join(part -> part instanceof Topic ? utf8(topic)
+                : part instanceof Partition || part instanceof Offset ? utf8("0") : utf8(SAMPLE_VALUE));
     }
 
     /**
