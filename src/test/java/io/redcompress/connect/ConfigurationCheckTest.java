@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.testing.LogCapture;
+import io.redcompress.connect.testing.RedisClusterProcess;
 import io.redcompress.connect.testing.RedisServerProcess;
 import io.redcompress.connect.testing.RespClient;
 
@@ -148,6 +149,17 @@ class ConfigurationCheckTest {
             assertThat(errors(props("redis.wait.replicas", "2", "redis.wait.timeout.ms", "500"))).isEmpty();
             assertThat(logs.text()).contains("redis.wait.replicas=2 but the master at 127.0.0.1:" + redis.port()
                     + " has 0 connected replica(s)").contains("redis.wait.timeout.ms=500");
+        }
+    }
+
+    @Test
+    void inAClusterEveryMasterWithTooFewReplicasIsNamed() {
+        try (RedisClusterProcess cluster = RedisClusterProcess.builder().masters(1).start();
+             LogCapture logs = LogCapture.start()) {
+            Map<String, String> props = props("redis.mode", "cluster", "redis.uri", cluster.seedUri(), "redis.wait.replicas", "1");
+            assertThat(errors(props)).isEmpty();
+            assertThat(logs.text()).contains("redis.wait.replicas=1 but the master at " + cluster.masters().get(0).host() + ":"
+                    + cluster.masters().get(0).port() + " has 0 connected replica(s)");
         }
     }
 

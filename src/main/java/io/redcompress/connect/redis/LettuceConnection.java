@@ -9,6 +9,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.redcompress.connect.config.RedisSinkConfig;
 
@@ -51,6 +52,33 @@ final class LettuceConnection implements AutoCloseable {
 
     RedisClusterAsyncCommands<byte[], byte[]> commands() {
         return commands;
+    }
+
+    /**
+     * In a cluster, how many replicas each master has that the cluster sees as up (host:port of the master → count);
+     * empty outside a cluster.
+     */
+    Map<String, Integer> replicasPerMaster() {
+        if (!(connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster)) {
+            return Map.of();
+        }
+        Map<String, Integer> replicas = new java.util.TreeMap<>();
+        Map<String, String> addressOfMaster = new java.util.HashMap<>();
+        for (RedisClusterNode node : cluster.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                String address = node.getUri().getHost() + ":" + node.getUri().getPort();
+                addressOfMaster.put(node.getNodeId(), address);
+                replicas.putIfAbsent(address, 0);
+            }
+        }
+        for (RedisClusterNode node : cluster.getPartitions()) {
+            boolean up = !node.is(RedisClusterNode.NodeFlag.FAIL) && !node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL);
+            String master = addressOfMaster.get(node.getSlaveOf());
+            if (node.is(RedisClusterNode.NodeFlag.REPLICA) && up && master != null) {
+                replicas.merge(master, 1, Integer::sum);
+            }
+        }
+        return replicas;
     }
 
     /** INFO of the node connected to (a standalone server or a Sentinel-found master), as a map. */

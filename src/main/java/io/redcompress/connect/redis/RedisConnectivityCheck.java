@@ -79,8 +79,8 @@ public final class RedisConnectivityCheck {
                     return List.of(new Problem(RedisSinkConfig.REDIS_MODE, "Redis at " + endpoint + " is a Redis Cluster node; set "
                             + RedisSinkConfig.REDIS_MODE + "=cluster and list seed nodes in " + RedisSinkConfig.REDIS_URI));
                 }
-                warnWhenTooFewReplicas(redis, config, endpoint);
             }
+            warnWhenTooFewReplicas(redis, config, endpoint);
             return new RedisPermissionCheck(redis.commands(), config, sampleKey, keyGlob).check();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -94,12 +94,16 @@ public final class RedisConnectivityCheck {
         if (config.waitReplicas() == 0) {
             return;
         }
-        String connected = redis.info("replication").get("connected_slaves");
-        if (connected != null && Integer.parseInt(connected) < config.waitReplicas()) {
-            log.warn("{}={} but the master at {} has {} connected replica(s) now: until more connect, every write waits "
-                    + "{}={} ms for them and is retried, and the stream stalls", RedisSinkConfig.REDIS_WAIT_REPLICAS,
-                    config.waitReplicas(), endpoint, connected, RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS, config.waitTimeout().toMillis());
-        }
+        Map<String, Integer> replicas = config.redisMode() == RedisMode.CLUSTER ? redis.replicasPerMaster()
+                : Map.of(endpoint, Integer.parseInt(redis.info("replication").getOrDefault("connected_slaves", "0")));
+        replicas.forEach((master, connected) -> {
+            if (connected < config.waitReplicas()) {
+                log.warn("{}={} but the master at {} has {} connected replica(s) now: until more connect, every write to "
+                        + "it waits {}={} ms for them and is retried, and the stream stalls", RedisSinkConfig.REDIS_WAIT_REPLICAS,
+                        config.waitReplicas(), master, connected, RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS,
+                        config.waitTimeout().toMillis());
+            }
+        });
     }
 
     private static String configKeyNamedIn(String message) {
