@@ -4,6 +4,8 @@ import static io.redcompress.connect.TestRecords.record;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -477,5 +479,20 @@ class RedisCompressedSinkTaskTest {
     @Test
     void theVersionIsTheConnectorsVersion() {
         assertThat(task.version()).isEqualTo(Version.get()).isNotBlank();
+    }
+    @Test
+    void aTaskThatCannotReachRedisFailsAtStartInTheWordsOfValidate() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        RedisCompressedSinkTask lettuceTask = new RedisCompressedSinkTask();
+        lettuceTask.initialize(new FakeSinkTaskContext(true));
+        assertThatThrownBy(() -> lettuceTask.start(Map.of("key.template", "${key}",
+                "redis.uri", "redis://127.0.0.1:" + closedPort, "redis.connect.timeout.ms", "1000")))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("Cannot reach Redis at 127.0.0.1:" + closedPort)
+                .hasMessageEndingWith("(config key: redis.uri)");
+        lettuceTask.stop();
     }
 }
