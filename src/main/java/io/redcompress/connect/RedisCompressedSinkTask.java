@@ -12,6 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -54,6 +55,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private static final long SUMMARY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final BiFunction<RedisSinkConfig, Map<String, String>, RedisWriteSender> senderFactory;
+    private final LongSupplier nanoClock;
 
     private RedisSinkConfig config;
     private RecordMapper mapper;
@@ -67,6 +69,7 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     public RedisCompressedSinkTask() {
         this.senderFactory = RedisCompressedSinkTask::connectToRedis;
+        this.nanoClock = System::nanoTime;
     }
 
     /** Checks the configuration and Redis the way validate() does, so a task that cannot start says why in the same words. */
@@ -78,7 +81,13 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     /** For tests: a sender other than Lettuce's. */
     RedisCompressedSinkTask(Function<RedisSinkConfig, RedisWriteSender> senderFactory) {
+        this(senderFactory, System::nanoTime);
+    }
+
+    /** For tests: a sender other than Lettuce's, and a clock for backoffs and the periodic summary. */
+    RedisCompressedSinkTask(Function<RedisSinkConfig, RedisWriteSender> senderFactory, LongSupplier nanoClock) {
         this.senderFactory = (config, props) -> senderFactory.apply(config);
+        this.nanoClock = nanoClock;
     }
 
     @Override
@@ -99,12 +108,12 @@ public class RedisCompressedSinkTask extends SinkTask {
         offsets = new OffsetTracker();
         backoff = new PartitionBackoff(new RetryBudget(config.maxRetries(), config.retryBackoffMillis(),
                 config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context,
-                RedisClientFactory.describeEndpoint(config), System::nanoTime);
+                RedisClientFactory.describeEndpoint(config), nanoClock);
         metrics = new SinkMetrics();
         metrics.register(pluginMetrics());
         sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
-        lastSummaryNanos = System.nanoTime();
+        lastSummaryNanos = nanoClock.getAsLong();
         log.info("Writing to Redis at {} with codec {}, key template '{}', dead-letter topic {}",
                 RedisClientFactory.describeEndpoint(config), config.codec(), config.keyTemplate(),
                 deadLetters.isConfigured() ? "configured" : "not configured");
@@ -207,7 +216,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     }
 
     private void logSummaryNowAndThen() {
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         if (now - lastSummaryNanos >= SUMMARY_INTERVAL_NANOS) {
             lastSummaryNanos = now;
             log.info("Since start: {}; acknowledged writes per Redis node: {}", metrics.snapshot(), sender.acknowledgedWritesPerNode());

@@ -27,6 +27,8 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
     /** Rewinds asked for and not yet carried out, as WorkerSinkTaskContext keeps them until the next poll. */
     public final Map<TopicPartition, Long> rewinds = new HashMap<>();
     public Long lastTimeoutMs;
+    /** What pluginMetrics() returns: null, as on a worker before Kafka 4.1, unless a test sets it. */
+    public PluginMetrics pluginMetrics;
     private final boolean deadLetterQueue;
 
     public FakeSinkTaskContext(boolean deadLetterQueue) {
@@ -92,6 +94,6 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
 
     @Override
     public PluginMetrics pluginMetrics() {
-        return null;
+        return pluginMetrics;
     }
 }

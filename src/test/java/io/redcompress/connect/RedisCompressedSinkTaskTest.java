@@ -4,6 +4,8 @@ import static io.redcompress.connect.TestRecords.record;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,9 +17,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.KafkaMetric;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -29,6 +35,7 @@ import io.redcompress.connect.pipeline.FakeRedisWriteSender;
 import io.redcompress.connect.redis.FailureKind;
 import io.redcompress.connect.redis.RedisWriteSender;
 import io.redcompress.connect.redis.WriteResult;
+import io.redcompress.connect.testing.LogCapture;
 
 class RedisCompressedSinkTaskTest {
 
@@ -327,5 +334,165 @@ class RedisCompressedSinkTaskTest {
             slowTask.stop();
             replies.shutdownNow();
         }
+    }
+    @Test
+    void aRecordThatMapsToNoWriteIsCommittedWithoutBeingSent() {
+        start(true, Map.of("behavior.on.null.values", "ignore"));
+        put(List.of(record().key("a").value("1").offset(0).build(), record().key("a").tombstone().offset(1).build()));
+        assertThat(redis.writesSent()).isEqualTo(1);
+        assertThat(stored("a")).isEqualTo("1");
+        // Connect's consumed offset is past both, but the tombstone must be settled for it to be committed
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(2)))).containsEntry(P0, new OffsetAndMetadata(2));
+        put(List.of(record().key("a").tombstone().offset(2).build(), record().key("b").value("2").offset(3).build()));
+        redis.failKey("c", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        put(List.of(record().key("c").value("3").offset(4).build()));
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(5)))).as("ignored tombstone at 2 acknowledged, c pending")
+                .containsEntry(P0, new OffsetAndMetadata(4));
+    }
+
+    /** Every plugin metric the task published, by name. */
+    private static Map<String, Object> pluginMetricValues(Metrics metrics) {
+        Map<String, Object> values = new HashMap<>();
+        for (KafkaMetric metric : metrics.metrics().values()) {
+            values.put(metric.metricName().name(), metric.metricValue());
+        }
+        return values;
+    }
+
+    @Test
+    void operatorsSeeWritesDeadLettersRejectionsAndRetriesInThePluginMetrics() throws InterruptedException {
+        FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+        try (Metrics metrics = new Metrics()) {
+            context.pluginMetrics = new PluginMetricsImpl(metrics, Map.of("connector", "redis", "task", "0"));
+            task.initialize(context);
+            task.start(Map.of("key.template", "${key}"));
+
+            put(List.of(record().key("a").value("1").offset(0).build(), record().key(null).value("x").offset(1).build()));
+            assertThat(pluginMetricValues(metrics)).containsEntry("values-written-total", 1L)
+                    .containsEntry("dead-lettered-total", 1L).containsEntry("retries-total", 0L);
+
+            redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+            put(List.of(record().key("b").value("2").offset(2).build()));
+            assertThat(pluginMetricValues(metrics)).containsEntry("rejected-by-redis-total", 1L)
+                    .containsEntry("dead-lettered-total", 2L);
+
+            redis.failKey("c", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+            redis.failKey("d", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+            put(List.of(record().key("c").value("3").offset(3).build(), record().key("d").value("4").partition(1).offset(0).build()));
+            assertThat(pluginMetricValues(metrics)).as("one per partition pipeline retried").containsEntry("retries-total", 2L);
+        }
+    }
+
+    @Test
+    void aPartitionGetsItsFullRetryBudgetForEachOutage() throws InterruptedException {
+        FakeSinkTaskContext context = start(true, Map.of()); // max.retries=2
+        SinkRecord a = record().key("a").value("1").offset(0).build();
+        SinkRecord b = record().key("b").value("2").offset(1).build();
+        redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        put(List.of(a));
+        waitOutBackoff(context);
+        put(List.of(a)); // went through: the outage is over
+
+        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 2);
+        put(List.of(b));
+        waitOutBackoff(context);
+        put(List.of(b));
+        assertThat(context.lastTimeoutMs).as("the second retry of this outage, not the third of the partition").isBetween(75L, 150L);
+        waitOutBackoff(context);
+        put(List.of(b));
+        assertThat(stored("b")).isEqualTo("2");
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
+    }
+
+    @Test
+    void aPartitionWhoseBackoffIsOverIsResumedAtTheNextCommitEvenWithoutAPut() {
+        AtomicLong now = new AtomicLong();
+        RedisCompressedSinkTask clocked = new RedisCompressedSinkTask(config -> redis, now::get);
+        FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+        clocked.initialize(context);
+        clocked.start(Map.of("key.template", "${key}", "retry.backoff.ms", "100", "retry.backoff.max.ms", "100"));
+        redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        clocked.put(List.of(record().key("a").value("1").offset(0).build()));
+        assertThat(context.paused).containsExactly(P0);
+
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
+        clocked.preCommit(Map.of(P0, new OffsetAndMetadata(0)));
+        assertThat(context.resumed).containsExactly(P0);
+    }
+
+    @Test
+    void aSummaryIsLoggedEveryThirtySecondsNotOnEveryPut() {
+        AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
+        RedisCompressedSinkTask clocked = new RedisCompressedSinkTask(config -> redis, now::get);
+        clocked.initialize(new FakeSinkTaskContext(true));
+        clocked.start(Map.of("key.template", "${key}"));
+        try (LogCapture logs = LogCapture.start()) {
+            clocked.put(List.of(record().key("a").value("1").offset(0).build()));
+            now.addAndGet(TimeUnit.SECONDS.toNanos(29));
+            clocked.put(List.of(record().key("b").value("2").offset(1).build()));
+            assertThat(logs.text()).doesNotContain("Since start");
+
+            now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+            clocked.put(List.of(record().key("c").value("3").offset(2).build()));
+            assertThat(logs.text()).contains("Since start: values written=3");
+            clocked.put(List.of(record().key("d").value("4").offset(3).build()));
+            assertThat(logs.text().split("Since start", -1)).as("once per 30 s").hasSize(2);
+        }
+    }
+
+    @Test
+    void theStartLineSaysWhetherADeadLetterTopicIsConfigured() {
+        try (LogCapture logs = LogCapture.start()) {
+            start(false, Map.of());
+            assertThat(logs.text()).contains("dead-letter topic not configured");
+        }
+        RedisCompressedSinkTask withDlq = new RedisCompressedSinkTask(config -> redis);
+        withDlq.initialize(new FakeSinkTaskContext(true));
+        try (LogCapture logs = LogCapture.start()) {
+            withDlq.start(Map.of("key.template", "${key}"));
+            assertThat(logs.text()).contains("dead-letter topic configured");
+        }
+    }
+
+    @Test
+    void stopLogsTheTotalsAndIsSafeAfterAStartThatFailedOrNeverHappened() {
+        start(true, Map.of());
+        put(List.of(record().key("a").value("1").offset(0).build()));
+        try (LogCapture logs = LogCapture.start()) {
+            task.stop();
+            assertThat(logs.text()).contains("Task stopped: values written=1");
+        }
+
+        new RedisCompressedSinkTask(config -> redis).stop(); // Connect stops a task whose start() threw
+
+        RedisCompressedSinkTask unreachable = new RedisCompressedSinkTask(config -> {
+            throw new IllegalStateException("Connection refused: 127.0.0.1:1");
+        });
+        unreachable.initialize(new FakeSinkTaskContext(true));
+        assertThatThrownBy(() -> unreachable.start(Map.of("key.template", "${key}")))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("Cannot connect to Redis at").hasMessageContaining("Connection refused")
+                .hasMessageContaining("redis.uri");
+        unreachable.stop();
+    }
+
+    @Test
+    void theVersionIsTheConnectorsVersion() {
+        assertThat(task.version()).isEqualTo(Version.get()).isNotBlank();
+    }
+    @Test
+    void aTaskThatCannotReachRedisFailsAtStartInTheWordsOfValidate() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        RedisCompressedSinkTask lettuceTask = new RedisCompressedSinkTask();
+        lettuceTask.initialize(new FakeSinkTaskContext(true));
+        assertThatThrownBy(() -> lettuceTask.start(Map.of("key.template", "${key}",
+                "redis.uri", "redis://127.0.0.1:" + closedPort, "redis.connect.timeout.ms", "1000")))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("Cannot reach Redis at 127.0.0.1:" + closedPort)
+                .hasMessageEndingWith("(config key: redis.uri)");
+        lettuceTask.stop();
     }
 }

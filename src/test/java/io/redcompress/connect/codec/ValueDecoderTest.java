@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 import java.util.zip.Deflater;
@@ -290,6 +292,34 @@ class ValueDecoderTest {
         assertThat(ValueDecoder.decode(value(Codec.GZIP, JSON.length, member))).isEqualTo(JSON);
         byte[] badHeaderCrc = gzipWithAllHeaderFields(JSON, false);
         assertThat(corrupt(value(Codec.GZIP, JSON.length, badHeaderCrc)).reason()).isEqualTo(Reason.CHECKSUM_MISMATCH);
+    }
+
+    @Test
+    void aGzipMemberCutInsideAnOptionalHeaderFieldIsTruncatedNamingTheField() {
+        // 10-byte header, XLEN at 10, 6 bytes of FEXTRA, FNAME at 18, FCOMMENT at 29, FHCRC at 47, deflate from 49
+        byte[] member = gzipWithAllHeaderFields(JSON, true);
+        Map<Integer, String> cuts = new LinkedHashMap<>();
+        cuts.put(11, "gzip member ends inside its FEXTRA length (1 of 2 bytes present)");
+        cuts.put(12, "gzip member ends inside its FEXTRA field (0 of 6 bytes present)");
+        cuts.put(15, "gzip member ends inside its FEXTRA field (3 of 6 bytes present)");
+        cuts.put(18, "gzip member ends inside its zero-terminated FNAME field");
+        cuts.put(28, "gzip member ends inside its zero-terminated FNAME field");
+        cuts.put(40, "gzip member ends inside its zero-terminated FCOMMENT field");
+        cuts.put(47, "gzip member ends inside its FHCRC (0 of 2 bytes present)");
+        cuts.put(48, "gzip member ends inside its FHCRC (1 of 2 bytes present)");
+        cuts.forEach((length, message) -> assertThatThrownBy(
+                () -> ValueDecoder.decode(value(Codec.GZIP, JSON.length, Arrays.copyOf(member, length))))
+                .as("cut at %d", length).isInstanceOf(TruncatedValueException.class).hasMessage(message));
+    }
+
+    @Test
+    void aShortGzipPayloadIsCheckedAsFarAsItGoes() {
+        assertThat(corrupt(value(Codec.GZIP, 10, bytes(0x1E)))).hasMessage("gzip payload does not start with the gzip magic 1F 8B");
+        assertThat(corrupt(value(Codec.GZIP, 10, bytes(0x1F, 0x8C)))).hasMessage("gzip payload does not start with the gzip magic 1F 8B");
+        assertThat(corrupt(value(Codec.GZIP, 10, bytes(0x1F, 0x8B, 7)))).hasMessage("gzip compression method 7 is not 8 (deflate)");
+        assertThat(corrupt(value(Codec.GZIP, 10, bytes(0x1F, 0x8B, 8, 0x20)))).hasMessage("gzip header sets reserved flag bits 0x20");
+        assertThatThrownBy(() -> ValueDecoder.decode(value(Codec.GZIP, 10, bytes(0x1F, 0x8B, 8, 0))))
+                .isInstanceOf(TruncatedValueException.class).hasMessage("gzip member ends inside its header (4 of 10 bytes present)");
     }
 
     @Test

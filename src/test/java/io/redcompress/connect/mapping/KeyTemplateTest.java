@@ -28,6 +28,12 @@ class KeyTemplateTest {
     }
 
     @Test
+    void theSampleKeyThatValidationChecksAgainstTheAclIsTheTemplateForARecordOfThatTopic() {
+        KeyTemplate template = KeyTemplate.parse("x:${topic}/${partition}/${offset}:${key}:${value.device.serial}!");
+        assertThat(new String(template.sampleKey("sensors"), StandardCharsets.UTF_8)).isEqualTo("x:sensors/0/0:sample:sample!");
+    }
+
+    @Test
     void keysOfEveryScalarType() {
         assertThat(render("${key}", record().key(17L).build())).isEqualTo("17");
         assertThat(render("${key}", record().key(2.5).build())).isEqualTo("2.5");

@@ -114,6 +114,13 @@ class RecordMapperTest {
     }
 
     @Test
+    void aValueOfExactlyTheLimitIsWritten() {
+        SinkRecord r = record().value(new byte[1024]).build();
+        assertThat(mapper(NullValueBehavior.DELETE).map(r)).get().isInstanceOfSatisfying(RedisWrite.SetValue.class,
+                set -> assertThat(set.originalLength()).isEqualTo(1024));
+    }
+
+    @Test
     void unusableKeysAreUndecodable() {
         assertThatThrownBy(() -> mapper(NullValueBehavior.DELETE).map(record().key(null).build()))
                 .isInstanceOf(UndecodableRecordException.class)

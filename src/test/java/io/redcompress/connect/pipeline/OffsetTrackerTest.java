@@ -3,6 +3,7 @@ package io.redcompress.connect.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -120,5 +121,72 @@ class OffsetTrackerTest {
         tracker.register(new RecordId("t", 1, 0));
         tracker.acknowledge(new RecordId("t", 1, 0));
         assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(1)))).containsOnlyKeys(TP);
+    }
+    @Test
+    void theRecordAtExactlyTheCommitPointIsStillWrittenWhenItIsDelivered() {
+        tracker.register(id(0));
+        tracker.acknowledge(id(0));
+        // the commit point is 1: offset 1 is the next record, not a settled one
+        assertThat(tracker.needsWrite(id(0))).as("below the commit point: settled").isFalse();
+        assertThat(tracker.needsWrite(id(1))).as("at the commit point: new").isTrue();
+    }
+
+    @Test
+    void aRecordRedeliveredAtExactlyTheCommitPointAfterAFailureIsWrittenAgainAndThenCommitted() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(0)); // 1 failed transiently: the partition is rewound to 1, the commit point is 1
+        assertThat(tracker.needsWrite(id(1))).isTrue();
+        tracker.register(id(1));
+        tracker.acknowledge(id(1));
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(2)))).containsExactly(Map.entry(TP, new OffsetAndMetadata(2)));
+    }
+
+    @Test
+    void aRecordFirstDeliveredAtExactlyTheCommitPointCanBeAcknowledged() {
+        // one record per poll: each is registered when the commit point has just reached it
+        for (long o = 0; o < 3; o++) {
+            tracker.register(id(o));
+            tracker.acknowledge(id(o));
+            assertThat(tracker.acknowledgedOffsets()).containsExactly(Map.entry(TP, new OffsetAndMetadata(o + 1)));
+        }
+        tracker.register(id(3));
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(4))))
+                .as("3 is pending: the commit stops before it").containsExactly(Map.entry(TP, new OffsetAndMetadata(3)));
+    }
+
+    @Test
+    void aRecordRegisteredAgainBelowTheCommitPointNeitherHoldsTheCommitBackNorIsSentAgain() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(0));
+        tracker.acknowledge(id(1));
+        tracker.register(id(0)); // e.g. redelivered after a rewind to an older offset
+        assertThat(tracker.needsWrite(id(0))).isFalse();
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(5))))
+                .as("everything registered is settled: Connect's consumed offset").containsExactly(Map.entry(TP, new OffsetAndMetadata(5)));
+        tracker.register(id(2));
+        tracker.acknowledge(id(2));
+        assertThat(tracker.acknowledgedOffsets()).containsExactly(Map.entry(TP, new OffsetAndMetadata(3)));
+    }
+
+    @Test
+    void aRecordRegisteredTwiceIsAcknowledgedOnceAndStaysAcknowledged() {
+        tracker.register(id(0));
+        tracker.register(id(1));
+        tracker.acknowledge(id(1));
+        tracker.register(id(1)); // registering an acknowledged record does not make it pending again
+        assertThat(tracker.needsWrite(id(1))).isFalse();
+        tracker.acknowledge(id(0));
+        assertThat(tracker.acknowledgedOffsets()).containsExactly(Map.entry(TP, new OffsetAndMetadata(2)));
+    }
+
+    @Test
+    void aPartitionConnectHasNoConsumedOffsetForIsNotCommitted() {
+        tracker.register(id(0));
+        tracker.acknowledge(id(0));
+        Map<TopicPartition, OffsetAndMetadata> consumed = new HashMap<>();
+        consumed.put(TP, null);
+        assertThat(tracker.committableOffsets(consumed)).isEmpty();
     }
 }

@@ -94,4 +94,107 @@ class PartitionBackoffTest {
         backoff.resumeDue();
         assertThat(context.resumed).containsExactly(P1);
     }
+    @Test
+    void aPartitionDueExactlyNowIsResumedAndASubMillisecondWaitAsksForOneMillisecond() {
+        backoff.failed(List.of(failure(P0, 7))); // due in 500 ms
+        now.addAndGet(TimeUnit.MICROSECONDS.toNanos(499_500));
+        backoff.resumeDue();
+        assertThat(context.resumed).isEmpty();
+        assertThat(context.lastTimeoutMs).as("never timeout(0), which would mean no wake-up").isEqualTo(1);
+        now.addAndGet(TimeUnit.MICROSECONDS.toNanos(500));
+        backoff.resumeDue();
+        assertThat(context.resumed).containsExactly(P0);
+    }
+
+    @Test
+    void aResumedPartitionIsResumedOnceAndNoLongerAsksForAWakeUp() {
+        backoff.failed(List.of(failure(P0, 7)));
+        advanceMillis(500);
+        backoff.resumeDue();
+        context.lastTimeoutMs = null;
+        advanceMillis(500);
+        backoff.resumeDue(); // its redelivered records have not been written yet: still a stall, but not paused
+        assertThat(context.resumed).containsExactly(P0);
+        assertThat(context.lastTimeoutMs).isNull();
+        assertThat(backoff.isPaused(P0)).isFalse();
+    }
+
+    @Test
+    void theWakeUpIsForThePartitionStillPausedNotForOneAlreadyResumed() {
+        backoff.failed(List.of(failure(P0, 7))); // due in 500 ms
+        advanceMillis(200);
+        backoff.failed(List.of(failure(P1, 3))); // due in 500 ms from now
+        advanceMillis(300);
+        backoff.resumeDue();
+        assertThat(context.resumed).containsExactly(P0);
+        assertThat(context.lastTimeoutMs).isEqualTo(200);
+        advanceMillis(150);
+        backoff.resumeDue();
+        assertThat(context.lastTimeoutMs).as("P0 was resumed 150 ms ago; P1 is due in 50").isEqualTo(50);
+    }
+
+    @Test
+    void theEarliestDuePartitionSetsTheWakeUp() {
+        backoff.failed(List.of(failure(P0, 7)));
+        advanceMillis(500);
+        backoff.resumeDue();
+        backoff.failed(List.of(failure(P0, 7))); // second retry: 1000 ms
+        backoff.failed(List.of(failure(P1, 3))); // first retry: 500 ms
+        assertThat(context.lastTimeoutMs).isEqualTo(500);
+    }
+
+    @Test
+    void aPartitionThatWentThroughStartsItsBackoffAndItsBudgetAfresh() {
+        PartitionBackoff twoRetries = new PartitionBackoff(new RetryBudget(2, 1000, 4000, () -> 0.0), context,
+                "127.0.0.1:6379", now::get);
+        twoRetries.failed(List.of(failure(P0, 7)));
+        twoRetries.failed(List.of(failure(P0, 7)));
+        assertThat(context.lastTimeoutMs).isEqualTo(1000);
+        twoRetries.succeeded(List.of(P0));
+        assertThat(twoRetries.isPaused(P0)).isFalse();
+
+        twoRetries.failed(List.of(failure(P0, 9)));
+        assertThat(context.lastTimeoutMs).as("the first retry's backoff").isEqualTo(500);
+        twoRetries.failed(List.of(failure(P0, 9)));
+        assertThat(context.rewinds).containsEntry(P0, 9L);
+    }
+
+    @Test
+    void aForgottenPartitionComesBackWithAFreshBudget() {
+        PartitionBackoff twoRetries = new PartitionBackoff(new RetryBudget(2, 1000, 4000, () -> 0.0), context,
+                "127.0.0.1:6379", now::get);
+        twoRetries.failed(List.of(failure(P0, 7)));
+        twoRetries.failed(List.of(failure(P0, 7)));
+        twoRetries.forget(List.of(P0));
+        assertThat(twoRetries.isPaused(P0)).isFalse();
+
+        twoRetries.failed(List.of(failure(P0, 7)));
+        assertThat(context.lastTimeoutMs).as("the first retry's backoff").isEqualTo(500);
+        twoRetries.failed(List.of(failure(P0, 7)));
+        assertThat(context.rewinds).containsEntry(P0, 7L);
+    }
+
+    @Test
+    void aStallIsLoggedAgainExactlyThirtySecondsLaterWithItsDurationAndRetriesAreLoggedAtDebug() {
+        try (LogCapture logs = LogCapture.start()) {
+            backoff.failed(List.of(failure(P0, 9)));
+            advanceMillis(1_000);
+            backoff.failed(List.of(failure(P0, 9)));
+            assertThat(logs.text()).contains("DEBUG io.redcompress.connect.pipeline.PartitionBackoff - Retry 2 of 100 for "
+                    + "partition t-0 at offset 9 failed: OOM command not allowed");
+            advanceMillis(29_000);
+            backoff.failed(List.of(failure(P0, 9)));
+            assertThat(logs.text()).contains("t-0 still stalled at offset 9 after 30 s and 3 of 100 retries: OOM command not allowed");
+        }
+    }
+
+    @Test
+    void aPartitionThatNeverFailedIsNotReportedAsRecovered() {
+        try (LogCapture logs = LogCapture.start()) {
+            backoff.failed(List.of(failure(P0, 9)));
+            backoff.succeeded(List.of(P1));
+            assertThat(logs.text()).doesNotContain("recovered");
+            assertThat(backoff.isPaused(P0)).isTrue();
+        }
+    }
 }

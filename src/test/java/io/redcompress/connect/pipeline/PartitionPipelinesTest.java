@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -27,11 +28,12 @@ import io.redcompress.connect.redis.WriteResult;
 
 class PartitionPipelinesTest {
 
+    private final SinkMetrics metrics = new SinkMetrics();
     private final FakeRedisWriteSender redis = new FakeRedisWriteSender();
     private final OffsetTracker offsets = new OffsetTracker();
     private final List<String> rejected = new ArrayList<>();
     private final PartitionPipelines pipelines = new PartitionPipelines(redis, offsets,
-            (write, reply, cause) -> rejected.add(write.write().recordId() + " " + reply), Duration.ofSeconds(5), new SinkMetrics());
+            (write, reply, cause) -> rejected.add(write.write().recordId() + " " + reply), Duration.ofSeconds(5), metrics);
 
     private PendingWrite set(int partition, long offset, String key) {
         RecordId id = new RecordId("t", partition, offset);
@@ -124,5 +126,104 @@ class PartitionPipelinesTest {
                 .isInstanceOf(ConnectException.class)
                 .hasMessageContaining("1 results for a pipeline of 2 writes");
         assertThat(offsets.acknowledgedOffsets()).isEmpty();
+    }
+    private PendingWrite delete(int partition, long offset, String key) {
+        RecordId id = new RecordId("t", partition, offset);
+        offsets.register(id);
+        return new PendingWrite(TestRecords.record().partition(partition).offset(offset).tombstone().build(),
+                new RedisWrite.DeleteKey(id, key.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A sender whose pipeline ends as the given future does. */
+    private PartitionPipelines answeredWith(CompletableFuture<List<WriteResult>> replies, Duration replyTimeout) {
+        RedisWriteSender sender = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                return replies;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        return new PartitionPipelines(sender, offsets, (w, r, c) -> rejected.add(r), replyTimeout, metrics);
+    }
+
+    @Test
+    void aPartitionWithNothingToWriteSendsNoPipeline() {
+        Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
+        batches.put(new TopicPartition("t", 0), List.of());
+        batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
+
+        assertThat(pipelines.send(batches)).extracting(PartitionPipelines.InFlight::partition).containsExactly(new TopicPartition("t", 1));
+        assertThat(redis.pipelinesSent).hasSize(1);
+    }
+
+    @Test
+    void aPipelineWithoutAReplyInTimeIsRetriedFromItsFirstRecordAndNothingOfItIsCommitted() {
+        PartitionPipelines silent = answeredWith(new CompletableFuture<>(), Duration.ofMillis(50));
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a"), set(0, 5, "b")));
+
+        assertThat(silent.settle(silent.send(batches))).singleElement().satisfies(f -> {
+            assertThat(f.partition()).isEqualTo(new TopicPartition("t", 0));
+            assertThat(f.firstFailed()).isEqualTo(new RecordId("t", 0, 4));
+            assertThat(f.reason()).isEqualTo("no reply from Redis within 50 ms");
+        });
+        assertThat(offsets.acknowledgedOffsets()).isEmpty();
+        assertThat(metrics.snapshot().pipelines()).as("a pipeline that never completed").isZero();
+    }
+
+    @Test
+    void aPipelineThatFailedAsAWholeIsRetriedFromItsFirstRecordWithTheCauseKept() {
+        IllegalStateException connectionLost = new IllegalStateException("Connection closed");
+        PartitionPipelines broken = answeredWith(CompletableFuture.failedFuture(connectionLost), Duration.ofSeconds(5));
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a"), set(0, 5, "b")));
+
+        assertThat(broken.settle(broken.send(batches))).singleElement().satisfies(f -> {
+            assertThat(f.firstFailed()).isEqualTo(new RecordId("t", 0, 4));
+            assertThat(f.reason()).contains("Connection closed");
+            assertThat(f.cause()).isSameAs(connectionLost);
+        });
+        assertThat(offsets.acknowledgedOffsets()).isEmpty();
+    }
+
+    @Test
+    void anInterruptWhileWaitingRetriesThePartitionAndKeepsTheThreadInterrupted() {
+        PartitionPipelines silent = answeredWith(new CompletableFuture<>(), Duration.ofSeconds(30));
+        Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a")));
+        List<PartitionPipelines.InFlight> inFlight = silent.send(batches);
+
+        Thread.currentThread().interrupt();
+        List<PartitionFailure> failures;
+        try {
+            failures = silent.settle(inFlight);
+        } finally {
+            assertThat(Thread.interrupted()).as("the worker's interrupt is not swallowed").isTrue();
+        }
+        assertThat(failures).singleElement().satisfies(f -> {
+            assertThat(f.firstFailed()).isEqualTo(new RecordId("t", 0, 4));
+            assertThat(f.reason()).isEqualTo("interrupted while waiting for Redis");
+        });
+        assertThat(offsets.acknowledgedOffsets()).isEmpty();
+    }
+
+    @Test
+    void whatIsAcknowledgedRejectedAndCompletedIsCounted() {
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
+        batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b"), delete(0, 2, "a")));
+        batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
+
+        long startedNanos = System.nanoTime();
+        assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
+        long elapsedMicros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startedNanos);
+
+        SinkMetrics.Snapshot counted = metrics.snapshot();
+        assertThat(counted.valuesWritten()).isEqualTo(2);
+        assertThat(counted.keysDeleted()).isEqualTo(1);
+        assertThat(counted.rejectedByRedis()).isEqualTo(1);
+        assertThat(counted.pipelines()).isEqualTo(2);
+        assertThat(counted.maxPipelineMicros()).as("from send to last reply").isBetween(0L, elapsedMicros);
+        assertThat(redis.data).containsOnlyKeys("c");
     }
 }

@@ -43,11 +43,34 @@ class RetryBudgetTest {
         budget.recordFailure(P0);
         budget.recordFailure(P0);
         budget.recordFailure(P1);
+        assertThat(budget.failures(P0)).isEqualTo(2);
         assertThat(budget.succeeded(List.of(P0))).isEqualTo(Map.of(P0, 2));
         assertThat(budget.failures(P0)).isZero();
         assertThat(budget.recordFailure(P0)).isEqualTo(1);
         budget.forget(List.of(P1));
         assertThat(budget.failures(P1)).isZero();
         assertThat(budget.succeeded(List.of(P1))).isEmpty();
+    }
+    @Test
+    void aLongOutageWaitsTheMaximumBackoffNeverLessOrNegative() {
+        // doubling stops at the maximum: 100 ms doubled 199 times would overflow to 0
+        RetryBudget budget = new RetryBudget(1000, 100, 60_000, () -> 0.0);
+        assertThat(budget.backoffMillis(200)).isEqualTo(60_000);
+        assertThat(budget.jitteredBackoffMillis(200)).isEqualTo(30_000);
+    }
+
+    @Test
+    void aMaximumBelowTheBaseBackoffMeansTheBaseBackoff() {
+        RetryBudget budget = new RetryBudget(5, 500, 100, () -> 0.0);
+        assertThat(budget.backoffMillis(1)).isEqualTo(500);
+        assertThat(budget.backoffMillis(3)).isEqualTo(500);
+    }
+
+    @Test
+    void onlyPartitionsThatFailedAreReportedAsRecovered() {
+        RetryBudget budget = new RetryBudget(5, 10, 10, () -> 0.0);
+        budget.recordFailure(P0);
+        assertThat(budget.succeeded(List.of(P0, P1))).containsExactly(Map.entry(P0, 1));
+        assertThat(budget.succeeded(List.of(P0))).as("already recovered").isEmpty();
     }
 }
