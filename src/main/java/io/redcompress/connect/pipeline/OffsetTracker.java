@@ -23,7 +23,6 @@ public final class OffsetTracker {
         final TreeMap<Long, Boolean> pending = new TreeMap<>();
         /** the offset to commit: every record below it is acknowledged; -1 before anything is */
         long committable = -1;
-        long highestRegistered = -1;
     }
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
@@ -50,7 +49,6 @@ public final class OffsetTracker {
             return;
         }
         state.pending.putIfAbsent(id.offset(), Boolean.FALSE);
-        state.highestRegistered = Math.max(state.highestRegistered, id.offset());
     }
 
     public void acknowledge(RecordId id) {
