@@ -62,6 +62,7 @@ class ClusterIT {
     private Map<String, String> config(String topic) {
         Map<String, String> config = connect.faultTestConfig(topic, redis.seedUris());
         config.put("redis.mode", "cluster");
+        // smaller polls than the default 500: more pipelines per chunk, so resharding and failover land mid-pipeline
         config.put("consumer.override.max.poll.records", "200");
         return config;
     }

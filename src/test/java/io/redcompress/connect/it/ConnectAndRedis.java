@@ -52,6 +52,8 @@ public final class ConnectAndRedis implements AutoCloseable {
         RedisServerProcess redis = RedisServerProcess.builder().start();
         Map<String, String> worker = new HashMap<>();
         worker.put("plugin.discovery", "service_load");
+        // a worker setting, not the connector's: tests read committed offsets, and waiting 60 s for each commit would
+        // only slow them down; what is committed is decided by the connector's preCommit either way
         worker.put("offset.flush.interval.ms", "500");
         workerProps.accept(worker);
         Properties broker = new Properties();

@@ -61,7 +61,7 @@ class SecretsIT {
             config.put("redis.uri", redis.uri());
             config.put("redis.username", "writer");
             config.put("redis.password", WRONG);
-            config.put("redis.connect.timeout.ms", "2000");
+            config.put("redis.connect.timeout.ms", "2000"); // lowered, not raised: the failure under test comes sooner
 
             // validation (PUT /connector-plugins/.../config/validate): the error names the key, the secret stays hidden
             config.put("name", "validated");
@@ -113,7 +113,7 @@ class SecretsIT {
             admin.command("ACL", "SETUSER", "writer", "on", ">" + RIGHT, "~" + topic + ":*", "+@all");
             Map<String, String> config = cluster.sinkConfig(topic);
             config.put("redis.uri", withCredentials(redis.uri(), "writer", WRONG)); // no redis.username, no redis.password
-            config.put("redis.connect.timeout.ms", "2000");
+            config.put("redis.connect.timeout.ms", "2000"); // lowered, not raised: the failure under test comes sooner
 
             // validation: the error is on redis.uri, the key that holds the password, and the response (as the REST
             // API serialises it) shows no password, not even as the value of redis.uri

@@ -56,6 +56,7 @@ class SentinelIT {
     private Map<String, String> config(String topic, RedisSentinelProcess redis) {
         Map<String, String> config = connect.faultTestConfig(topic, redis.sentinelUri());
         config.put("redis.mode", "sentinel");
+        // smaller polls than the default 500: more pipelines per chunk, so the failover lands mid-pipeline
         config.put("consumer.override.max.poll.records", "200");
         return config;
     }
