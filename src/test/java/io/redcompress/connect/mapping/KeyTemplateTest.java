@@ -142,4 +142,28 @@ class KeyTemplateTest {
         // '.' can be in a topic name
         assertThat(KeyTemplate.parse("${topic}.${key}").ambiguousJoins()).hasSize(1);
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            // the ends of a topic name's alphabet [a-zA-Z0-9._-] can be in the topic, so they do not separate it...
+            "${topic}a${key} | 1", "${topic}z${key} | 1", "${topic}A${key} | 1", "${topic}Z${key} | 1",
+            "${topic}0${key} | 1", "${topic}9${key} | 1", "${topic}_${key} | 1", "${topic}-${key} | 1",
+            // ...and the characters just outside it do
+            "${topic}`${key} | 0", "${topic}{${key} | 0", "${topic}@${key} | 0", "${topic}[${key} | 0",
+            "${topic}/${key} | 0", "${topic}:${key} | 0",
+            // a partition or an offset has only digits
+            "${key}0${partition} | 1", "${key}9${offset} | 1", "${key}/${partition} | 0", "${key}:${offset} | 0",
+            // the text between two parts is only what stands between them, not what came before
+            "${key.a}:${topic}x${key.b} | 1"})
+    void aJoinIsSafeExactlyWhenItsTextHasACharacterOneSideCannotContain(String template, int warnings) {
+        assertThat(KeyTemplate.parse(template).ambiguousJoins()).hasSize(warnings);
+    }
+
+    @Test
+    void aWarningNamesBothPlaceholders() {
+        assertThat(KeyTemplate.parse("${topic}0${partition}").ambiguousJoins()).singleElement().asString()
+                .contains("joins ${topic} and ${partition} with '0'");
+        assertThat(KeyTemplate.parse("${offset}${key.id}").ambiguousJoins()).singleElement().asString()
+                .contains("joins ${offset} and ${key.id} with nothing between them");
+    }
 }
