@@ -171,7 +171,8 @@ final class ClusterNodes implements WriteTargets {
     public void close() {
         closed = true;
         try {
-            links.values().forEach(link -> link.thenAccept(NodeLink::close));
+            // the client's shutdown closes every node connection: closing them first as well made Lettuce log
+            // "Connection is already closed" once per master at every task stop
             links.clear();
             RedisClientFactory.shutdown(nodeClient);
         } finally {

@@ -42,10 +42,6 @@ final class SingleNode implements WriteTargets {
 
     @Override
     public void close() {
-        try {
-            link.close();
-        } finally {
-            RedisClientFactory.shutdown(client);
-        }
+        RedisClientFactory.shutdown(client); // closes the link's connection too
     }
 }
