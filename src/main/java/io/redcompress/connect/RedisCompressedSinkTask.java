@@ -114,8 +114,8 @@ public class RedisCompressedSinkTask extends SinkTask {
         sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = nanoClock.getAsLong();
-        log.info("Writing to Redis at {} with codec {}, key template '{}', dead-letter topic {}",
-                RedisClientFactory.describeEndpoint(config), config.codec(), config.keyTemplate(),
+        log.info("Writing to Redis at {} with codec {} ({}), key template '{}', dead-letter topic {}",
+                RedisClientFactory.describeEndpoint(config), config.codec().configName(), config.codec().implementation(), config.keyTemplate(),
                 deadLetters.isConfigured() ? "configured" : "not configured");
     }
 

@@ -10,6 +10,11 @@ interface BlockCompressor {
     /** The codec whose payload format this implements. */
     Codec codec();
 
+    /** What does the work, for operators: a native library or pure Java. */
+    default String implementation() {
+        return "pure Java";
+    }
+
     /**
      * Capacity {@link #compress} needs in {@code dst} from {@code dstOff} for an input of
      * {@code srcLength} bytes.

@@ -41,6 +41,11 @@ public enum Codec {
     }
 
     /** The id written in the high nibble of the descriptor byte (0..15). */
+    /** What compresses with this codec here, for operators: a native library or pure Java. Loads it. */
+    public String implementation() {
+        return BlockCompressors.of(this).implementation();
+    }
+
     public int id() {
         return id;
     }

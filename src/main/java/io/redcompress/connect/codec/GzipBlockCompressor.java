@@ -38,6 +38,11 @@ final class GzipBlockCompressor implements BlockCompressor {
         return Codec.GZIP;
     }
 
+    @Override
+    public String implementation() {
+        return "the JDK's zlib";
+    }
+
     /** Output that is not smaller than the input is useless, so the encoder never needs more room. */
     @Override
     public long maxCompressedLength(int srcLength) {

@@ -23,6 +23,11 @@ final class SnappyBlockCompressor implements BlockCompressor {
     }
 
     @Override
+    public String implementation() {
+        return "native snappy-java library";
+    }
+
+    @Override
     public long maxCompressedLength(int srcLength) {
         // Snappy.maxCompressedLength: 32 + n + n/6, computed in long to avoid int overflow
         return 32L + srcLength + srcLength / 6;

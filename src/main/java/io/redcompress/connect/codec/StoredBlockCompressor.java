@@ -17,6 +17,11 @@ final class StoredBlockCompressor implements BlockCompressor {
     }
 
     @Override
+    public String implementation() {
+        return "no compression";
+    }
+
+    @Override
     public long maxCompressedLength(int srcLength) {
         return srcLength;
     }

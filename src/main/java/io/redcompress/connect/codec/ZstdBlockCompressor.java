@@ -31,6 +31,11 @@ final class ZstdBlockCompressor implements BlockCompressor {
     }
 
     @Override
+    public String implementation() {
+        return "native zstd-jni library";
+    }
+
+    @Override
     public long maxCompressedLength(int srcLength) {
         return Zstd.compressBound(srcLength);
     }

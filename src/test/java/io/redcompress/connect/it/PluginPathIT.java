@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.redcompress.connect.testing.LogCapture;
 import io.redcompress.connect.testing.PluginJars;
 import io.redcompress.connect.testing.RespClient;
 
@@ -66,6 +67,32 @@ class PluginPathIT {
                 byte[] stored = redis.get(topic + ":dev-" + i);
                 assertThat(stored[0] & 0xFF).as("our format's first byte").isEqualTo(0xF5);
                 assertThat(new String(plugin.decode(stored), StandardCharsets.UTF_8)).isEqualTo(heartbeat(i));
+            }
+        }
+    }
+
+    @Test
+    void inThePluginsOwnClassLoaderLz4CompressesWithItsNativeLibrary() throws Exception {
+        // lz4-java's fastestInstance() tries its native library only under the system class loader: in a worker it
+        // fell back to the pure-Java compressor, which cost a third of the throughput
+        String topic = "lz4-native";
+        cluster.connect.kafka().createTopic(topic, 1);
+        for (int i = 0; i < 20; i++) {
+            cluster.connect.kafka().produce(topic, 0, "dev-" + i, heartbeat(i).repeat(4));
+        }
+        Map<String, String> config = cluster.sinkConfig(topic);
+        config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
+        config.put("compression.codec", "lz4");
+        try (LogCapture logs = LogCapture.start()) {
+            cluster.startConnector("lz4-from-plugin-path", config);
+            cluster.awaitCommitted("lz4-from-plugin-path", Map.of(new TopicPartition(topic, 0), 20L), Duration.ofSeconds(60));
+            assertThat(logs.text()).contains("with codec lz4 (native JNI library)");
+        }
+        try (PluginJars plugin = PluginJars.open(PLUGIN_DIR)) {
+            for (int i = 0; i < 20; i++) {
+                byte[] stored = redis.get(topic + ":dev-" + i);
+                assertThat(stored[1] >> 4 & 0x0F).as("codec id of lz4: the value was compressed").isEqualTo(1);
+                assertThat(new String(plugin.decode(stored), StandardCharsets.UTF_8)).isEqualTo(heartbeat(i).repeat(4));
             }
         }
     }
