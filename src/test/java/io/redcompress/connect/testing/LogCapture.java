@@ -37,13 +37,16 @@ public final class LogCapture implements AutoCloseable {
         appender = new AbstractAppender("capture-" + UUID.randomUUID(), null, null, true, Property.EMPTY_ARRAY) {
             @Override
             public void append(LogEvent event) {
-                captured.append(event.getLevel()).append(' ').append(event.getLoggerName()).append(" - ")
-                        .append(event.getMessage().getFormattedMessage()).append('\n');
+                // one append per event: events of several threads arrive at once, and piecewise appends interleaved
+                // them, splitting a line from its logger name (which made SecretsIT's filter of harness lines flaky)
+                StringBuilder entry = new StringBuilder().append(event.getLevel()).append(' ').append(event.getLoggerName())
+                        .append(" - ").append(event.getMessage().getFormattedMessage()).append('\n');
                 if (event.getThrown() != null) {
                     StringWriter trace = new StringWriter();
                     event.getThrown().printStackTrace(new PrintWriter(trace));
-                    captured.append(trace).append('\n');
+                    entry.append(trace).append('\n');
                 }
+                captured.append(entry);
             }
         };
         appender.start();
