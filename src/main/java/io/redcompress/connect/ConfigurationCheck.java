@@ -62,13 +62,21 @@ final class ConfigurationCheck {
 
     /** Redis as this configuration will use it, for the topics of {@code connectorProps}. */
     static List<Problem> redis(RedisSinkConfig config, Map<String, String> connectorProps) {
-        KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
-        return RedisConnectivityCheck.check(config, template.sampleKey(sampleTopic(connectorProps)),
-                template.glob(onlyTopic(connectorProps)));
+        KeySample sample = KeySample.of(config, connectorProps);
+        return RedisConnectivityCheck.check(config, sample.key(), sample.glob());
+    }
+
+    /** What the ACL check looks at: the key the template gives a sample record, and every key it can give, as a glob. */
+    record KeySample(byte[] key, String glob) {
+
+        static KeySample of(RedisSinkConfig config, Map<String, String> connectorProps) {
+            KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
+            return new KeySample(template.sampleKey(sampleTopic(connectorProps)), template.glob(onlyTopic(connectorProps)));
+        }
     }
 
     /** The topic when {@code topics} names exactly one; null (any topic) otherwise. */
-    static String onlyTopic(Map<String, String> connectorProps) {
+    private static String onlyTopic(Map<String, String> connectorProps) {
         String topics = connectorProps.get(SinkTask.TOPICS_CONFIG);
         return topics != null && !topics.contains(",") && !topics.isBlank() ? topics.trim() : null;
     }

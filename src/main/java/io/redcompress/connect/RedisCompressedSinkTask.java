@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.config.RejectedWriteBehavior;
 import io.redcompress.connect.errors.DeadLetterReporter;
-import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
@@ -74,9 +73,8 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     /** Checks the configuration and Redis the way validate() does, so a task that cannot start says why in the same words. */
     private static RedisWriteSender connectToRedis(RedisSinkConfig config, Map<String, String> props) {
-        KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
-        return LettuceWriteSender.connectChecked(config, template.sampleKey(ConfigurationCheck.sampleTopic(props)),
-                template.glob(ConfigurationCheck.onlyTopic(props)));
+        ConfigurationCheck.KeySample sample = ConfigurationCheck.KeySample.of(config, props);
+        return LettuceWriteSender.connectChecked(config, sample.key(), sample.glob());
     }
 
     /** For tests: a sender other than Lettuce's. */
@@ -101,7 +99,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         config = new RedisSinkConfig(props);
         List<RedisConnectivityCheck.Problem> problems = ConfigurationCheck.crossField(config);
         if (!problems.isEmpty()) {
-            throw new ConnectException(problems.get(0).message() + " (config key: " + problems.get(0).configKey() + ")");
+            throw new ConnectException(problems.get(0).withConfigKey());
         }
         mapper = TaskComponents.recordMapper(config);
         deadLetters = DeadLetterReporter.from(context);

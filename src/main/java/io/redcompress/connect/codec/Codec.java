@@ -40,12 +40,12 @@ public enum Codec {
         this.defaultLevel = defaultLevel;
     }
 
-    /** The id written in the high nibble of the descriptor byte (0..15). */
     /** What compresses with this codec here, for operators: a native library or pure Java. Loads it. */
     public String implementation() {
         return BlockCompressors.of(this).implementation();
     }
 
+    /** The id written in the high nibble of the descriptor byte (0..15). */
     public int id() {
         return id;
     }

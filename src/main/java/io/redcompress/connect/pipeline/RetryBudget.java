@@ -34,11 +34,6 @@ public final class RetryBudget {
         return attempts.merge(partition, 1, Integer::sum);
     }
 
-    /** Consecutive failures of the partition so far; 0 when its last attempt succeeded. */
-    public int failures(TopicPartition partition) {
-        return attempts.getOrDefault(partition, 0);
-    }
-
     public boolean exhausted(int retry) {
         return retry > maxRetries;
     }

@@ -11,7 +11,6 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.redcompress.connect.config.RedisSinkConfig;
 
 /**
  * One Lettuce client with one byte[] connection, auto-flush on, standalone (or a Sentinel-found master) or cluster:
@@ -30,7 +29,7 @@ final class LettuceConnection implements AutoCloseable {
         this.commands = commands;
     }
 
-    static LettuceConnection standalone(RedisClient client, RedisSinkConfig config) {
+    static LettuceConnection standalone(RedisClient client) {
         try {
             StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
             return new LettuceConnection(client, connection, connection.async());
@@ -40,7 +39,7 @@ final class LettuceConnection implements AutoCloseable {
         }
     }
 
-    static LettuceConnection cluster(RedisClusterClient client, RedisSinkConfig config) {
+    static LettuceConnection cluster(RedisClusterClient client) {
         try {
             StatefulRedisClusterConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
             return new LettuceConnection(client, connection, connection.async());
@@ -66,7 +65,7 @@ final class LettuceConnection implements AutoCloseable {
         Map<String, String> addressOfMaster = new java.util.HashMap<>();
         for (RedisClusterNode node : cluster.getPartitions()) {
             if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-                String address = node.getUri().getHost() + ":" + node.getUri().getPort();
+                String address = ClusterNodes.address(node.getUri());
                 addressOfMaster.put(node.getNodeId(), address);
                 replicas.putIfAbsent(address, 0);
             }

@@ -82,9 +82,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
 
     /** Connects to the one server, or to every master of a cluster, before the first pipeline; no checks. */
     public static LettuceWriteSender connect(RedisSinkConfig config) {
-        LettuceConnection redis = RedisClientFactory.connect(config);
-        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config, redis.handOver()), config.waitReplicas(),
-                config.waitTimeout().toMillis(), config.commandTimeout());
+        return writingWith(config, RedisClientFactory.connect(config));
     }
 
     /**
@@ -96,11 +94,15 @@ public final class LettuceWriteSender implements RedisWriteSender {
     public static LettuceWriteSender connectChecked(RedisSinkConfig config, byte[] sampleKey, String keyGlob) {
         RedisConnectivityCheck.Checked checked = RedisConnectivityCheck.open(config, sampleKey, keyGlob);
         if (checked.connection().isEmpty()) {
-            RedisConnectivityCheck.Problem problem = checked.problems().get(0);
-            throw new ConnectException(problem.message() + " (config key: " + problem.configKey() + ")");
+            throw new ConnectException(checked.problems().get(0).withConfigKey());
         }
-        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config, checked.connection().get().handOver()),
-                config.waitReplicas(), config.waitTimeout().toMillis(), config.commandTimeout());
+        return writingWith(config, checked.connection().get());
+    }
+
+    /** A sender whose writes go through the client of {@code redis}, which it owns from here on. */
+    private static LettuceWriteSender writingWith(RedisSinkConfig config, LettuceConnection redis) {
+        return new LettuceWriteSender(RedisClientFactory.connectWriteTargets(config, redis.handOver()), config.waitReplicas(),
+                config.waitTimeout().toMillis(), config.commandTimeout());
     }
 
     @Override

@@ -51,9 +51,9 @@ public final class RedisClientFactory {
     static LettuceConnection connect(RedisSinkConfig config) {
         List<RedisURI> uris = redisUris(config);
         if (config.redisMode() == RedisMode.CLUSTER) {
-            return LettuceConnection.cluster(clusterClient(config, uris), config);
+            return LettuceConnection.cluster(clusterClient(config, uris));
         }
-        return LettuceConnection.standalone(standaloneClient(config, uris), config);
+        return LettuceConnection.standalone(standaloneClient(config, uris));
     }
 
     /**

@@ -22,6 +22,11 @@ public final class RedisConnectivityCheck {
 
     /** A problem found, with the config key the operator should change. */
     public record Problem(String configKey, String message) {
+
+        /** The message and the key, as a task that cannot start says it (validate() attaches the message to the key). */
+        public String withConfigKey() {
+            return message + " (config key: " + configKey + ")";
+        }
     }
 
     private static final Logger log = LoggerFactory.getLogger(RedisConnectivityCheck.class);

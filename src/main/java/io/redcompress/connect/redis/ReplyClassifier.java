@@ -9,7 +9,7 @@ import io.redcompress.connect.config.RedisSinkConfig;
 /**
  * Decides, from Redis's exact reply, what a failed command means: a bad record, a moment to wait out, or a setting
  * to change. The table below lists the replies SET, DEL and WAIT really give (checked against a real server by
- * {@code ReplyClassifierIT}); anything not in it, including replies we have never seen, is transient, so it is
+ * {@code ReplyClassifierTest}); anything not in it, including replies we have never seen, is transient, so it is
  * retried and, when retries run out, fails the task with the reply, rather than sending good records to the
  * dead-letter topic.
  */
