@@ -206,7 +206,7 @@ class RedisCompressedSinkTaskTest {
     @Test
     void permanentRejectionsGoToTheDeadLetterQueueWithRedisReply() {
         FakeSinkTaskContext context = start(true, Map.of());
-        redis.failKey("b", FailureKind.PERMANENT, "NOPERM this user has no permissions to access one of the keys used as arguments", 1);
+        redis.failKey("b", FailureKind.PERMANENT, FakeRedisWriteSender.KEY_OUTSIDE_ACL, 1);
         put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build()));
         assertThat(context.reports).singleElement()
                 .satisfies(r -> assertThat(r.error()).hasMessageContaining("offset=1").hasMessageContaining("NOPERM"));
@@ -371,7 +371,7 @@ class RedisCompressedSinkTaskTest {
             assertThat(pluginMetricValues(metrics)).containsEntry("values-written-total", 1L)
                     .containsEntry("dead-lettered-total", 1L).containsEntry("retries-total", 0L);
 
-            redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+            redis.failKey("b", FailureKind.PERMANENT, FakeRedisWriteSender.KEY_OUTSIDE_ACL, 1);
             put(List.of(record().key("b").value("2").offset(2).build()));
             assertThat(pluginMetricValues(metrics)).containsEntry("rejected-by-redis-total", 1L)
                     .containsEntry("dead-lettered-total", 2L);

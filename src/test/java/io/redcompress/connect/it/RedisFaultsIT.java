@@ -84,6 +84,11 @@ class RedisFaultsIT {
         return config;
     }
 
+    /** A record with a text key and value to partition 0 of the topic. */
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, String value) {
+        producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
+    }
+
     private void start(String name, Map<String, String> config) throws InterruptedException {
         cluster.startConnector(name, config);
     }
@@ -221,8 +226,7 @@ class RedisFaultsIT {
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             for (int i = 0; i < 10; i++) {
                 String key = (i % 3 == 1 ? "forbidden-" : "allowed-") + i;
-                producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8),
-                        ("{\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+                send(producer, topic, key, "{\"i\":" + i + "}");
             }
         }
         start(topic, config);
@@ -257,7 +261,7 @@ class RedisFaultsIT {
         config.put("behavior.on.rejected.writes", "fail");
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             for (String key : List.of("allowed-0", "allowed-1", "forbidden-2", "allowed-3")) {
-                producer.send(new ProducerRecord<>(topic, 0, key.getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
+                send(producer, topic, key, "{}");
             }
         }
         cluster.configureConnector(topic, config);
@@ -279,7 +283,7 @@ class RedisFaultsIT {
         Map<String, String> config = aclRestrictedConfig(topic, redis, admin);
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             for (int i = 0; i < 5; i++) {
-                producer.send(new ProducerRecord<>(topic, 0, ("allowed-" + i).getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
+                send(producer, topic, "allowed-" + i, "{}");
             }
             producer.flush();
             start(topic, config);
@@ -288,7 +292,7 @@ class RedisFaultsIT {
             // an operator tightens the ACL while the connector runs: every SET is now refused, whatever its key
             admin.command("ACL", "SETUSER", "sensor-writer", "-set");
             for (int i = 5; i < 10; i++) {
-                producer.send(new ProducerRecord<>(topic, 0, ("allowed-" + i).getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8)));
+                send(producer, topic, "allowed-" + i, "{}");
             }
         }
         assertThat(cluster.awaitTaskFailed(topic, "the task did not fail on a command the user may not run"))

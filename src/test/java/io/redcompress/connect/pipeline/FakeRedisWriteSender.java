@@ -23,6 +23,9 @@ public final class FakeRedisWriteSender implements RedisWriteSender {
     private record FailureRule(Predicate<RedisWrite> matches, FailureKind kind, String reply, int[] remaining) {
     }
 
+    /** What Redis 6.2/7.0 answer a SET or DEL of a key outside the ACL user's key patterns: about that one record. */
+    public static final String KEY_OUTSIDE_ACL = "NOPERM this user has no permissions to access one of the keys used as arguments";
+
     public final Map<String, byte[]> data = new HashMap<>();
     public final List<List<RedisWrite>> pipelinesSent = new ArrayList<>();
     private final List<FailureRule> rules = new ArrayList<>();

@@ -30,6 +30,11 @@ class PartitionBackoffTest {
                 "OOM command not allowed", null);
     }
 
+    /** Two retries of 500 ms, then 1000 ms (no jitter), on the test's clock and context. */
+    private PartitionBackoff withTwoRetries() {
+        return new PartitionBackoff(new RetryBudget(2, 1000, 4000, () -> 0.0), context, "127.0.0.1:6379", now::get);
+    }
+
     private void advanceMillis(long millis) {
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
     }
@@ -145,8 +150,7 @@ class PartitionBackoffTest {
 
     @Test
     void aPartitionThatWentThroughStartsItsBackoffAndItsBudgetAfresh() {
-        PartitionBackoff twoRetries = new PartitionBackoff(new RetryBudget(2, 1000, 4000, () -> 0.0), context,
-                "127.0.0.1:6379", now::get);
+        PartitionBackoff twoRetries = withTwoRetries();
         twoRetries.failed(List.of(failure(P0, 7)));
         twoRetries.failed(List.of(failure(P0, 7)));
         assertThat(context.lastTimeoutMs).isEqualTo(1000);
@@ -161,8 +165,7 @@ class PartitionBackoffTest {
 
     @Test
     void aForgottenPartitionComesBackWithAFreshBudget() {
-        PartitionBackoff twoRetries = new PartitionBackoff(new RetryBudget(2, 1000, 4000, () -> 0.0), context,
-                "127.0.0.1:6379", now::get);
+        PartitionBackoff twoRetries = withTwoRetries();
         twoRetries.failed(List.of(failure(P0, 7)));
         twoRetries.failed(List.of(failure(P0, 7)));
         twoRetries.forget(List.of(P0));

@@ -81,13 +81,13 @@ class PartitionPipelinesTest {
 
     @Test
     void aPermanentRejectionIsSettledByTheHandlerAndTheRestFlows() {
-        redis.failKey("b", FailureKind.PERMANENT, "NOPERM this user has no permissions to access one of the keys used as arguments", 1);
+        redis.failKey("b", FailureKind.PERMANENT, FakeRedisWriteSender.KEY_OUTSIDE_ACL, 1);
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
                 List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
 
         assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
 
-        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 NOPERM this user has no permissions to access one of the keys used as arguments");
+        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 " + FakeRedisWriteSender.KEY_OUTSIDE_ACL);
         assertThat(offsets.acknowledgedOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
         assertThat(redis.data).containsKeys("a", "c");
     }
@@ -209,7 +209,7 @@ class PartitionPipelinesTest {
 
     @Test
     void whatIsAcknowledgedRejectedAndCompletedIsCounted() {
-        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        redis.failKey("b", FailureKind.PERMANENT, FakeRedisWriteSender.KEY_OUTSIDE_ACL, 1);
         Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
         batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b"), delete(0, 2, "a")));
         batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
