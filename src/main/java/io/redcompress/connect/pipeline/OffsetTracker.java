@@ -1,9 +1,9 @@
 package io.redcompress.connect.pipeline;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -18,11 +18,72 @@ import io.redcompress.connect.mapping.RecordId;
  */
 public final class OffsetTracker {
 
+    /**
+     * A partition's registered offsets not yet below the commit point, ascending, each with its acknowledgement. Records
+     * arrive in offset order, so registering is an append and acknowledging usually hits the head; an array, not a
+     * map of boxed offsets, because this runs for every record.
+     */
     private static final class PartitionState {
-        /** offset -> acknowledged, for every registered record not yet below the commit point */
-        final TreeMap<Long, Boolean> pending = new TreeMap<>();
+        long[] offsets = new long[256];
+        boolean[] acknowledged = new boolean[256];
+        /** the live entries are [head, tail) */
+        int head;
+        int tail;
+        int unacknowledged;
         /** the offset to commit: every record below it is acknowledged; -1 before anything is */
         long committable = -1;
+
+        /** The index of offset in [head, tail), or -(insertion point) - 1. */
+        int indexOf(long offset) {
+            if (tail > head && offsets[tail - 1] < offset) {
+                return -tail - 1;
+            }
+            return Arrays.binarySearch(offsets, head, tail, offset);
+        }
+
+        boolean belowCommitPoint(long offset) {
+            return committable >= 0 && offset < committable;
+        }
+
+        void insert(int at, long offset) {
+            if (tail == offsets.length) {
+                makeRoom();
+                at = -indexOf(offset) - 1;
+            }
+            System.arraycopy(offsets, at, offsets, at + 1, tail - at);
+            System.arraycopy(acknowledged, at, acknowledged, at + 1, tail - at);
+            offsets[at] = offset;
+            acknowledged[at] = false;
+            tail++;
+            unacknowledged++;
+        }
+
+        private void makeRoom() {
+            int live = tail - head;
+            if (live * 2 > offsets.length) {
+                offsets = Arrays.copyOf(offsets, offsets.length * 2);
+                acknowledged = Arrays.copyOf(acknowledged, acknowledged.length * 2);
+            }
+            System.arraycopy(offsets, head, offsets, 0, live);
+            System.arraycopy(acknowledged, head, acknowledged, 0, live);
+            head = 0;
+            tail = live;
+        }
+
+        void acknowledge(int index) {
+            if (!acknowledged[index]) {
+                acknowledged[index] = true;
+                unacknowledged--;
+            }
+            while (head < tail && acknowledged[head]) {
+                committable = offsets[head] + 1;
+                head++;
+            }
+            if (head == tail) {
+                head = 0;
+                tail = 0;
+            }
+        }
     }
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
@@ -36,31 +97,32 @@ public final class OffsetTracker {
         if (state == null) {
             return true;
         }
-        if (state.committable >= 0 && id.offset() < state.committable) {
+        if (state.belowCommitPoint(id.offset())) {
             return false;
         }
-        return !Boolean.TRUE.equals(state.pending.get(id.offset()));
+        int index = state.indexOf(id.offset());
+        return index < 0 || !state.acknowledged[index];
     }
 
     /** Registers a record about to be written; registering one that is already registered changes nothing. */
     public void register(RecordId id) {
         PartitionState state = partitions.computeIfAbsent(id.topicPartition(), tp -> new PartitionState());
-        if (state.committable >= 0 && id.offset() < state.committable) {
+        if (state.belowCommitPoint(id.offset())) {
             return;
         }
-        state.pending.putIfAbsent(id.offset(), Boolean.FALSE);
+        int index = state.indexOf(id.offset());
+        if (index < 0) {
+            state.insert(-index - 1, id.offset());
+        }
     }
 
     public void acknowledge(RecordId id) {
         PartitionState state = partitions.get(id.topicPartition());
-        if (state == null || !state.pending.containsKey(id.offset())) {
+        int index = state == null ? -1 : state.indexOf(id.offset());
+        if (index < 0) {
             throw new IllegalStateException("Record " + id + " was acknowledged without being registered");
         }
-        state.pending.put(id.offset(), Boolean.TRUE);
-        while (!state.pending.isEmpty() && state.pending.firstEntry().getValue()) {
-            long offset = state.pending.pollFirstEntry().getKey();
-            state.committable = offset + 1;
-        }
+        state.acknowledge(index);
     }
 
     /**
@@ -79,8 +141,7 @@ public final class OffsetTracker {
                 return;
             }
             PartitionState state = partitions.get(tp);
-            boolean allSettled = state == null || !state.pending.containsValue(Boolean.FALSE);
-            if (allSettled) {
+            if (state == null || state.unacknowledged == 0) {
                 offsets.put(tp, consumedOffset);
             } else if (state.committable >= 0) {
                 // never past what Connect consumed: the worker ignores such an offset, with a WARN each time

@@ -189,4 +189,54 @@ class OffsetTrackerTest {
         consumed.put(TP, null);
         assertThat(tracker.committableOffsets(consumed)).isEmpty();
     }
+
+    @Test
+    void thousandsInFlightAcknowledgedInAnyOrderCommitExactlyTheContiguousRun() {
+        java.util.List<Long> order = new java.util.ArrayList<>();
+        for (long o = 0; o < 10_000; o++) {
+            tracker.register(id(o));
+            order.add(o);
+        }
+        java.util.Collections.shuffle(order, new java.util.Random(7));
+        java.util.TreeSet<Long> missing = new java.util.TreeSet<>(order);
+        for (long o : order) {
+            tracker.acknowledge(id(o));
+            missing.remove(o);
+            long expected = missing.isEmpty() ? 10_000 : missing.first();
+            if (expected > 0) {
+                assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(expected));
+            }
+        }
+        assertThat(tracker.committableOffsets(Map.of(TP, new OffsetAndMetadata(10_000)))).containsEntry(TP, new OffsetAndMetadata(10_000));
+    }
+
+    @Test
+    void aRecordRegisteredOutOfOrderHoldsTheCommitBackUntilAcknowledged() {
+        tracker.register(id(1));
+        tracker.register(id(5));
+        tracker.register(id(3)); // a redelivery that skipped it before (a filter that changed its mind)
+        tracker.acknowledge(id(1));
+        tracker.acknowledge(id(5));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(2));
+        assertThat(tracker.needsWrite(id(3))).isTrue();
+        assertThat(tracker.needsWrite(id(5))).isFalse();
+        tracker.acknowledge(id(3));
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(6));
+    }
+
+    @Test
+    void aLongStreamThroughASmallWindowKeepsItsCommitPoint() {
+        // registering and settling far more records than the initial capacity, a window at a time, as pipelines do
+        for (long o = 0; o < 100_000; o += 100) {
+            for (long k = o; k < o + 100; k++) {
+                tracker.register(id(k));
+            }
+            for (long k = o; k < o + 100; k++) {
+                tracker.acknowledge(id(k));
+            }
+        }
+        assertThat(tracker.acknowledgedOffsets()).containsEntry(TP, new OffsetAndMetadata(100_000));
+        assertThat(tracker.needsWrite(id(99_999))).isFalse();
+        assertThat(tracker.needsWrite(id(100_000))).isTrue();
+    }
 }
