@@ -2,6 +2,7 @@ package io.redcompress.connect.redis;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
@@ -38,6 +40,10 @@ import io.redcompress.connect.mapping.RedisWrite;
  * that, the redirect is a transient failure, retried by the pipeline from that write on. A MOVED or a lost connection
  * also reloads the slot map. A write counts as acknowledged only when the node that executed it said OK and, with
  * redis.wait.replicas, the WAIT that followed it on that node's connection confirmed enough replicas.
+ *
+ * <p>On a single node (standalone or Sentinel), runs of SETs without expiry go as MSETs ({@link NodeLink}): per-command
+ * objects, not Redis, were the client's ceiling. In a cluster every write goes alone, since an MSET must keep to one
+ * slot. A refused MSET is retried as single SETs (see {@link #batchFailure}).
  */
 public final class LettuceWriteSender implements RedisWriteSender {
 
@@ -45,10 +51,6 @@ public final class LettuceWriteSender implements RedisWriteSender {
     private static final String OK = "OK";
     /** Redirects followed per write within one pipeline (Lettuce's default too). */
     static final int MAX_REDIRECTS = 5;
-
-    /** A write on its way: its place in the pipeline, the node it goes to, and whether it goes after ASKING. */
-    private record Routed(int index, RedisWrite write, String node, boolean asking) {
-    }
 
     /** Where a {@code MOVED 3999 127.0.0.1:6381} or {@code ASK 3999 127.0.0.1:6381} reply points. */
     private record Redirect(String node, boolean ask) {
@@ -71,6 +73,8 @@ public final class LettuceWriteSender implements RedisWriteSender {
     private final long waitTimeoutMillis;
     private final long redirectWindowNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** MSET for runs of SETs without expiry, on a single node; off for good once Redis refused one (see batchFailure) */
+    private volatile boolean batchSets;
     private final Map<String, LongAdder> acknowledgedPerNode = new ConcurrentHashMap<>();
 
     LettuceWriteSender(WriteTargets targets, int waitReplicas, long waitTimeoutMillis, Duration redirectWindow) {
@@ -78,6 +82,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
         this.waitReplicas = waitReplicas;
         this.waitTimeoutMillis = waitTimeoutMillis;
         this.redirectWindowNanos = redirectWindow.toNanos();
+        this.batchSets = !targets.followsRedirects();
     }
 
     /** Connects to the one server, or to every master of a cluster, before the first pipeline; no checks. */
@@ -113,45 +118,103 @@ public final class LettuceWriteSender implements RedisWriteSender {
             log.debug("Preparing node connections failed: {}", e.toString());
         }
         inFlight.incrementAndGet();
-        List<CompletableFuture<WriteResult>> results = new ArrayList<>(writes.size());
-        List<Routed> routed = new ArrayList<>(writes.size());
-        for (int i = 0; i < writes.size(); i++) {
-            RedisWrite write = writes.get(i);
-            CompletableFuture<WriteResult> result = new CompletableFuture<>();
-            results.add(result);
-            String node;
-            try {
-                node = targets.nodeOf(write.key());
-            } catch (RuntimeException e) {
-                node = null;
+        Pipeline pipeline = new Pipeline(writes);
+        String onlyNode = targets.followsRedirects() ? null : targets.nodeOf(null);
+        if (onlyNode != null) {
+            sendRound(Map.of(onlyNode, Group.all(writes)), 0, pipeline, System.nanoTime() + redirectWindowNanos);
+        } else {
+            Map<String, Group> byNode = new LinkedHashMap<>();
+            for (int i = 0; i < writes.size(); i++) {
+                RedisWrite write = writes.get(i);
+                String node;
+                try {
+                    node = targets.nodeOf(write.key());
+                } catch (RuntimeException e) {
+                    node = null;
+                }
+                if (node == null) {
+                    targets.topologyMayHaveChanged();
+                    pipeline.complete(i, WriteResult.failed(write, FailureKind.TRANSIENT,
+                            "no Redis Cluster master serves the slot of this key in the client's view of the cluster", null));
+                } else {
+                    byNode.computeIfAbsent(node, n -> new Group()).add(i, write, false);
+                }
             }
-            if (node == null) {
-                targets.topologyMayHaveChanged();
-                result.complete(WriteResult.failed(write, FailureKind.TRANSIENT,
-                        "no Redis Cluster master serves the slot of this key in the client's view of the cluster", null));
-            } else {
-                routed.add(new Routed(i, write, node, false));
+            sendRound(byNode, 0, pipeline, System.nanoTime() + redirectWindowNanos);
+        }
+        return pipeline.settled.whenComplete((ignored, error) -> inFlight.decrementAndGet());
+    }
+
+    /**
+     * The checked results of one pipeline, filled in as replies arrive (on Lettuce's threads): one slot per write, set
+     * once; the stage completes when the last is in.
+     */
+    private static final class Pipeline {
+        final List<RedisWrite> writes;
+        final AtomicReferenceArray<WriteResult> results;
+        final AtomicInteger unsettled;
+        final CompletableFuture<List<WriteResult>> settled = new CompletableFuture<>();
+
+        Pipeline(List<RedisWrite> writes) {
+            this.writes = writes;
+            this.results = new AtomicReferenceArray<>(writes.size());
+            this.unsettled = new AtomicInteger(writes.size());
+            if (writes.isEmpty()) {
+                settled.complete(List.of());
             }
         }
-        sendRound(routed, 0, results, System.nanoTime() + redirectWindowNanos);
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).handle((ignored, error) -> {
-            inFlight.decrementAndGet();
-            List<WriteResult> settled = new ArrayList<>(writes.size());
-            for (int i = 0; i < writes.size(); i++) {
-                CompletableFuture<WriteResult> result = results.get(i);
-                settled.add(result.isDone() && !result.isCompletedExceptionally() ? result.join()
-                        : WriteResult.failed(writes.get(i), FailureKind.TRANSIENT, "no result for this write", failureOf(result)));
+
+        void complete(int index, WriteResult result) {
+            if (results.compareAndSet(index, null, result) && unsettled.decrementAndGet() == 0) {
+                WriteResult[] all = new WriteResult[writes.size()];
+                for (int i = 0; i < all.length; i++) {
+                    all[i] = results.get(i);
+                }
+                settled.complete(Arrays.asList(all));
             }
-            return settled;
-        });
+        }
+    }
+
+    /** The writes of a pipeline that go to one node: their places in the pipeline, and which go after ASKING. */
+    private static final class Group {
+        final List<RedisWrite> writes;
+        /** the place in the pipeline of each write; null when the group is the whole pipeline, in order */
+        private int[] indices;
+        final BitSet asking = new BitSet();
+
+        Group() {
+            this.writes = new ArrayList<>();
+            this.indices = new int[16];
+        }
+
+        private Group(List<RedisWrite> writes) {
+            this.writes = writes;
+        }
+
+        static Group all(List<RedisWrite> writes) {
+            return new Group(writes);
+        }
+
+        void add(int index, RedisWrite write, boolean afterAsking) {
+            if (writes.size() == indices.length) {
+                indices = Arrays.copyOf(indices, indices.length * 2);
+            }
+            indices[writes.size()] = index;
+            asking.set(writes.size(), afterAsking);
+            writes.add(write);
+        }
+
+        int index(int k) {
+            return indices == null ? k : indices[k];
+        }
+
+        int size() {
+            return writes.size();
+        }
     }
 
     /** Sends each node its group of writes; every result is completed, here or when the replies are in. */
-    private void sendRound(List<Routed> writes, int redirects, List<CompletableFuture<WriteResult>> results, long deadlineNanos) {
-        Map<String, List<Routed>> byNode = new LinkedHashMap<>();
-        for (Routed write : writes) {
-            byNode.computeIfAbsent(write.node(), n -> new ArrayList<>()).add(write);
-        }
+    private void sendRound(Map<String, Group> byNode, int redirects, Pipeline pipeline, long deadlineNanos) {
         byNode.forEach((node, group) -> {
             CompletableFuture<NodeLink> link;
             try {
@@ -159,64 +222,72 @@ public final class LettuceWriteSender implements RedisWriteSender {
             } catch (RuntimeException e) {
                 link = CompletableFuture.failedFuture(e);
             }
+            if (link.isDone() && !link.isCompletedExceptionally()) {
+                sendGroup(link.join(), group, redirects, pipeline, deadlineNanos);
+                return;
+            }
             link.whenComplete((connected, error) -> {
                 try {
                     if (error != null) {
                         targets.topologyMayHaveChanged();
                         Throwable cause = unwrap(error);
-                        for (Routed write : group) {
-                            results.get(write.index()).complete(WriteResult.failed(write.write(), FailureKind.TRANSIENT,
+                        for (int k = 0; k < group.size(); k++) {
+                            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
                                     "cannot connect to " + node + ": " + describe(cause), cause));
                         }
                         return;
                     }
-                    sendGroup(connected, group, redirects, results, deadlineNanos);
+                    sendGroup(connected, group, redirects, pipeline, deadlineNanos);
                 } catch (RuntimeException e) {
-                    failUnsettled(group, results, node, e);
+                    failUnsettled(group, pipeline, node, e);
                 }
             });
         });
     }
 
-    private void sendGroup(NodeLink link, List<Routed> group, int redirects, List<CompletableFuture<WriteResult>> results,
-                           long deadlineNanos) {
-        List<RedisWrite> writes = new ArrayList<>(group.size());
-        BitSet asking = new BitSet(group.size());
-        for (int k = 0; k < group.size(); k++) {
-            writes.add(group.get(k).write());
-            asking.set(k, group.get(k).asking());
+    private void sendGroup(NodeLink link, Group group, int redirects, Pipeline pipeline, long deadlineNanos) {
+        try {
+            NodeLink.Sent sent = link.send(group.writes, group.asking, batchSets, waitReplicas, waitTimeoutMillis);
+            sent.allDone().thenRun(() -> {
+                try {
+                    settleGroup(link.node(), group, sent, redirects, pipeline, deadlineNanos);
+                } catch (RuntimeException e) {
+                    failUnsettled(group, pipeline, link.node(), e);
+                }
+            });
+        } catch (RuntimeException e) {
+            failUnsettled(group, pipeline, link.node(), e);
         }
-        NodeLink.Sent sent = link.send(writes, asking, waitReplicas, waitTimeoutMillis);
-        sent.allDone().thenRun(() -> {
-            try {
-                settleGroup(link.node(), group, sent, redirects, results, deadlineNanos);
-            } catch (RuntimeException e) {
-                failUnsettled(group, results, link.node(), e);
-            }
-        });
     }
 
     /**
      * Settles each write of a group from its reply and the WAIT that followed it on the same connection; collects
      * the redirected ones and sends them on at once.
      */
-    private void settleGroup(String node, List<Routed> group, NodeLink.Sent sent, int redirects,
-                             List<CompletableFuture<WriteResult>> results, long deadlineNanos) {
+    private void settleGroup(String node, Group group, NodeLink.Sent sent, int redirects, Pipeline pipeline,
+                             long deadlineNanos) {
         String waitFailure = sent.replicaWait() == null ? null : waitFailure(node, sent.replicaWait());
-        List<Routed> redirected = new ArrayList<>();
+        Map<String, Group> redirected = null;
+        long acknowledged = 0;
         for (int k = 0; k < group.size(); k++) {
-            Routed write = group.get(k);
+            RedisWrite write = group.writes.get(k);
+            int index = group.index(k);
             CompletableFuture<Object> reply = sent.replies().get(k);
             Throwable error = failureOf(reply);
             if (error == null) {
-                WriteResult result = checkReply(write.write(), reply.join());
+                WriteResult result = checkReply(write, reply.join(), sent.batched().get(k));
                 if (result.isAcknowledged() && waitFailure != null) {
-                    result = WriteResult.failed(write.write(), FailureKind.TRANSIENT, waitFailure, null);
+                    result = WriteResult.failed(write, FailureKind.TRANSIENT, waitFailure, null);
                 }
                 if (result.isAcknowledged()) {
-                    acknowledgedPerNode.computeIfAbsent(node, n -> new LongAdder()).increment();
+                    acknowledged++;
                 }
-                results.get(write.index()).complete(result);
+                pipeline.complete(index, result);
+                continue;
+            }
+            if (sent.batched().get(k)) {
+                pipeline.complete(index, WriteResult.failed(write, batchFailure(node, error), "on " + node + ": MSET "
+                        + "failed: " + describe(error), error));
                 continue;
             }
             Redirect redirect = targets.followsRedirects() ? Redirect.of(error) : null;
@@ -224,18 +295,40 @@ public final class LettuceWriteSender implements RedisWriteSender {
                 targets.topologyMayHaveChanged();
             }
             if (redirect != null && redirects < MAX_REDIRECTS && System.nanoTime() < deadlineNanos) {
-                redirected.add(new Routed(write.index(), write.write(), redirect.node(), redirect.ask()));
+                if (redirected == null) {
+                    redirected = new LinkedHashMap<>();
+                }
+                redirected.computeIfAbsent(redirect.node(), n -> new Group()).add(index, write, redirect.ask());
                 continue;
             }
             if (!(error instanceof RedisCommandExecutionException)) {
                 targets.topologyMayHaveChanged(); // a lost or timed-out connection: the node may have failed over
             }
             String reason = "on " + node + ": " + describe(error) + (redirect != null ? " (after " + redirects + " redirects)" : "");
-            results.get(write.index()).complete(WriteResult.failed(write.write(), ReplyClassifier.classify(error), reason, error));
+            pipeline.complete(index, WriteResult.failed(write, ReplyClassifier.classify(error), reason, error));
         }
-        if (!redirected.isEmpty()) {
-            sendRound(redirected, redirects + 1, results, deadlineNanos);
+        if (acknowledged > 0) {
+            acknowledgedPerNode.computeIfAbsent(node, n -> new LongAdder()).add(acknowledged);
         }
+        if (redirected != null) {
+            sendRound(redirected, redirects + 1, pipeline, deadlineNanos);
+        }
+    }
+
+    /**
+     * How a refused MSET counts for each write it carried. A refusal that is about a record or a setting (a key outside
+     * the ACL user's patterns, a user who may run SET but not MSET) cannot be pinned on one record: the writes count as
+     * failed transiently, so the partition is retried from the first of them, and from then on this sender writes with
+     * one SET per record, whose replies name the record or the setting.
+     */
+    private FailureKind batchFailure(String node, Throwable error) {
+        FailureKind kind = ReplyClassifier.classify(error);
+        if (kind != FailureKind.TRANSIENT && batchSets) {
+            batchSets = false;
+            log.info("Redis at {} refused an MSET ({}); writing with one SET per record from now on, so that its replies "
+                    + "name the record or setting concerned", node, describe(error));
+        }
+        return FailureKind.TRANSIENT;
     }
 
     /** Null when the WAIT confirmed enough replicas, else why not. */
@@ -249,17 +342,17 @@ public final class LettuceWriteSender implements RedisWriteSender {
                 + " replicas acknowledged within " + waitTimeoutMillis + " ms (" + RedisSinkConfig.REDIS_WAIT_REPLICAS + ")";
     }
 
-    private static void failUnsettled(List<Routed> group, List<CompletableFuture<WriteResult>> results, String node,
-                                      RuntimeException e) {
-        for (Routed write : group) {
-            results.get(write.index()).complete(WriteResult.failed(write.write(), FailureKind.TRANSIENT,
+    private static void failUnsettled(Group group, Pipeline pipeline, String node, RuntimeException e) {
+        for (int k = 0; k < group.size(); k++) {
+            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
                     "on " + node + ": " + describe(e), e));
         }
     }
 
-    private static WriteResult checkReply(RedisWrite write, Object reply) {
-        if (write instanceof RedisWrite.SetValue && !OK.equals(reply)) {
-            return WriteResult.failed(write, FailureKind.TRANSIENT, "SET answered " + reply + " instead of OK", null);
+    private static WriteResult checkReply(RedisWrite write, Object reply, boolean batched) {
+        if ((batched || write instanceof RedisWrite.SetValue) && !OK.equals(reply)) {
+            return WriteResult.failed(write, FailureKind.TRANSIENT, (batched ? "MSET" : "SET") + " answered " + reply
+                    + " instead of OK", null);
         }
         return WriteResult.acknowledged(write);
     }

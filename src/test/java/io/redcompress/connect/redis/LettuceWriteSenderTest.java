@@ -56,4 +56,90 @@ class LettuceWriteSenderTest {
             assertThat(RedisClientFactory.clientsUsingSharedResources()).isEqualTo(usersBefore);
         }
     }
+
+    private static RedisWrite set(long offset, String key, String value, long ttlMillis) {
+        return new RedisWrite.SetValue(new RecordId("t", 0, offset), key.getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8), value.length(), ttlMillis);
+    }
+
+    private static RedisWrite del(long offset, String key) {
+        return new RedisWrite.DeleteKey(new RecordId("t", 0, offset), key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static List<WriteResult> send(LettuceWriteSender sender, List<RedisWrite> writes) throws Exception {
+        return sender.send(writes).toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void runsOfSetsBecomeMsetsWithTheEffectOfTheWritesInOrder() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient client = redis.client()) {
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri()));
+            List<RedisWrite> writes = new java.util.ArrayList<>();
+            long offset = 0;
+            for (int i = 0; i < 2000; i++) {
+                writes.add(set(offset++, "bulk:" + i, "v" + i, 0)); // more than one MSET's worth of keys
+            }
+            writes.add(set(offset++, "dup", "first", 0));
+            writes.add(set(offset++, "dup", "second", 0)); // the later of two writes to a key in one run wins
+            writes.add(set(offset++, "gone", "a", 0));
+            writes.add(del(offset++, "gone"));             // a tombstone ends the run and keeps its place
+            writes.add(set(offset++, "back", "a", 0));
+            writes.add(del(offset++, "back"));
+            writes.add(set(offset++, "back", "b", 0));
+            writes.add(set(offset++, "ttl", "x", 60_000)); // a SET with expiry goes alone
+            writes.add(set(offset++, "after", "y", 0));
+            client.command("CONFIG", "RESETSTAT");
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                List<WriteResult> results = send(sender, writes);
+                assertThat(results).hasSize(writes.size()).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+                assertThat(results).extracting(WriteResult::write).containsExactlyElementsOf(writes);
+            }
+            assertThat(client.dbsize()).isEqualTo(2000 + 4);
+            assertThat(new String(client.get("bulk:1999"), StandardCharsets.UTF_8)).isEqualTo("v1999");
+            assertThat(new String(client.get("dup"), StandardCharsets.UTF_8)).isEqualTo("second");
+            assertThat(client.get("gone")).isNull();
+            assertThat(new String(client.get("back"), StandardCharsets.UTF_8)).isEqualTo("b");
+            assertThat((Long) client.command("PTTL", "ttl")).isPositive();
+            String stats = new String((byte[]) client.command("INFO", "commandstats"), StandardCharsets.UTF_8);
+            assertThat(stats).contains("cmdstat_mset:calls=");
+            assertThat(stats).as("the 2,000 bulk keys went in MSETs, not one SET each").doesNotContainPattern("cmdstat_set:calls=\\d{3,}");
+        }
+    }
+
+    @Test
+    void aRefusedMsetIsRetriedAsSetsWhoseRepliesNameTheRecord() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient admin = redis.client()) {
+            admin.command("ACL", "SETUSER", "devices", "on", ">pw", "~device:*", "+@all");
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri(), "redis.username", "devices",
+                    "redis.password", "pw"));
+            List<RedisWrite> writes = List.of(set(0, "device:1", "a", 0), set(1, "other:2", "b", 0), set(2, "device:3", "c", 0));
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                assertThat(send(sender, writes)).as("one key outside the user's patterns fails the MSET: nothing can be pinned yet")
+                        .allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.TRANSIENT));
+                List<WriteResult> retried = send(sender, writes);
+                assertThat(retried.get(0).isAcknowledged()).isTrue();
+                assertThat(retried.get(1).failure()).isEqualTo(FailureKind.PERMANENT);
+                assertThat(retried.get(2).isAcknowledged()).isTrue();
+            }
+            assertThat(admin.get("device:3")).isNotNull();
+        }
+    }
+
+    @Test
+    void aUserWhoMayNotRunMsetIsWrittenForWithSet() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient admin = redis.client()) {
+            admin.command("ACL", "SETUSER", "devices", "on", ">pw", "~*", "+@all", "-mset");
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri(), "redis.username", "devices",
+                    "redis.password", "pw"));
+            List<RedisWrite> writes = List.of(set(0, "k1", "a", 0), set(1, "k2", "b", 0));
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.TRANSIENT));
+                assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+            }
+            assertThat(admin.dbsize()).isEqualTo(2);
+        }
+    }
 }
