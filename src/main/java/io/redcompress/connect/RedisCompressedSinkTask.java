@@ -2,12 +2,10 @@ package io.redcompress.connect;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -31,9 +29,10 @@ import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.UndecodableRecordException;
 import io.redcompress.connect.metrics.SinkMetrics;
+import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
 import io.redcompress.connect.pipeline.PartitionBackoff;
-import io.redcompress.connect.pipeline.PartitionFailure;
+import io.redcompress.connect.pipeline.PartitionPauses;
 import io.redcompress.connect.pipeline.PartitionPipelines;
 import io.redcompress.connect.pipeline.PendingWrite;
 import io.redcompress.connect.pipeline.RejectedWriteHandler;
@@ -44,9 +43,10 @@ import io.redcompress.connect.redis.RedisConnectivityCheck;
 import io.redcompress.connect.redis.RedisWriteSender;
 
 /**
- * Lifecycle and wiring. Each put() maps the poll's records (mapping + codec), sends one pipeline per partition and
- * settles the replies into the offset tracker; a partition that failed transiently is handed to
- * {@link PartitionBackoff}, which rewinds and pauses it; preCommit() returns only what Redis acknowledged.
+ * Lifecycle and wiring. Each put() settles the pipelines whose replies are in, maps the poll's records (mapping +
+ * codec) and sends one pipeline per partition without waiting for it; {@link InFlightLimits} pauses partitions with
+ * too much in flight. A partition that failed transiently is handed to {@link PartitionBackoff}, which rewinds and
+ * pauses it. preCommit() settles everything in flight and returns only what Redis acknowledged.
  */
 public class RedisCompressedSinkTask extends SinkTask {
 
@@ -65,6 +65,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private SinkMetrics metrics;
     private long lastSummaryNanos;
     private PartitionBackoff backoff;
+    private InFlightLimits inFlightLimits;
 
     public RedisCompressedSinkTask() {
         this.senderFactory = RedisCompressedSinkTask::connectToRedis;
@@ -104,10 +105,12 @@ public class RedisCompressedSinkTask extends SinkTask {
         mapper = TaskComponents.recordMapper(config);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
+        PartitionPauses pauses = new PartitionPauses(context);
         backoff = new PartitionBackoff(new RetryBudget(config.maxRetries(), config.retryBackoffMillis(),
-                config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context,
+                config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context, pauses,
                 RedisClientFactory.describeEndpoint(config), nanoClock);
         metrics = new SinkMetrics();
+        inFlightLimits = new InFlightLimits(config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, metrics);
         metrics.register(pluginMetrics());
         sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
@@ -146,20 +149,30 @@ public class RedisCompressedSinkTask extends SinkTask {
     @Override
     public void put(Collection<SinkRecord> records) {
         backoff.resumeDue();
+        settled(pipelines.settleReady());
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
+        TopicPartition partition = null;
+        List<PendingWrite> partitionWrites = null;
         for (SinkRecord record : records) {
-            RecordId id = RecordId.of(record);
-            if (!offsets.needsWrite(id) || backoff.isPaused(id.topicPartition())) {
+            RecordId id = RecordId.of(record, partition);
+            if (id.topicPartition() != partition) {
+                partition = id.topicPartition();
+                partitionWrites = writesByPartition.get(partition);
+            }
+            if (!offsets.needsWrite(id) || backoff.isPaused(partition)) {
                 // settled before a redelivery, or of a partition rewound for a retry that delivers it again: never
                 // sent or reported twice, never out of order
                 continue;
             }
             offsets.register(id);
             try {
-                Optional<RedisWrite> write = mapper.map(record);
+                Optional<RedisWrite> write = mapper.map(record, id);
                 if (write.isPresent()) {
-                    writesByPartition.computeIfAbsent(id.topicPartition(), tp -> new ArrayList<>())
-                            .add(new PendingWrite(record, write.get()));
+                    if (partitionWrites == null) {
+                        partitionWrites = new ArrayList<>();
+                        writesByPartition.put(partition, partitionWrites);
+                    }
+                    partitionWrites.add(new PendingWrite(record, write.get()));
                 } else {
                     offsets.acknowledge(id);
                 }
@@ -169,29 +182,42 @@ public class RedisCompressedSinkTask extends SinkTask {
                 offsets.acknowledge(id);
             }
         }
-        List<PartitionFailure> failures = pipelines.settle(pipelines.send(writesByPartition));
-        Set<TopicPartition> succeeded = new HashSet<>(writesByPartition.keySet());
-        failures.forEach(f -> succeeded.remove(f.partition()));
-        backoff.succeeded(succeeded);
-        if (!failures.isEmpty()) {
-            failures.forEach(f -> metrics.retried());
-            backoff.failed(failures);
-        }
+        pipelines.send(writesByPartition);
+        inFlightLimits.apply(pipelines);
         logSummaryNowAndThen();
     }
 
+    /** Hands the partitions whose pipelines went through and those that must be retried to the backoff. */
+    private void settled(PartitionPipelines.Settled settled) {
+        if (!settled.succeeded().isEmpty()) {
+            backoff.succeeded(settled.succeeded());
+        }
+        if (!settled.failures().isEmpty()) {
+            settled.failures().forEach(f -> metrics.retried());
+            backoff.failed(settled.failures());
+        }
+    }
+
+    /**
+     * Waits for every pipeline in flight (each at most until its reply timeout) before answering, so that a commit,
+     * and above all the last one before a rebalance or a stop, covers everything Redis acknowledged.
+     */
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
         backoff.resumeDue();
+        settled(pipelines.settleAll());
+        inFlightLimits.apply(pipelines);
         return offsets.committableOffsets(currentOffsets);
     }
 
     @Override
     public void close(Collection<TopicPartition> partitions) {
-        // put() settles every pipeline before it returns, so nothing of these partitions is in flight; a partition
-        // that comes back starts afresh from its committed offset, and one that was backing off is not resumed by us
+        // Connect asked preCommit() for these partitions' offsets just before, which settled what was in flight; what
+        // was sent since is abandoned, never committed: the partition's next owner writes it again from the commit
+        pipelines.abandon(partitions);
         offsets.forget(partitions);
         backoff.forget(partitions);
+        inFlightLimits.forget(partitions);
     }
 
     @Override

@@ -62,10 +62,15 @@ class RedisCompressedSinkTaskTest {
     private final Map<TopicPartition, OffsetAndMetadata> consumed =
             new HashMap<>(Map.of(P0, new OffsetAndMetadata(0), P1, new OffsetAndMetadata(0)));
 
+    /**
+     * A put() of the records, then the put() of the next, empty poll, in which the task settles the replies that came
+     * in meanwhile (this fake sender answers at once).
+     */
     private void put(List<SinkRecord> records) {
         task.put(records);
         records.forEach(r -> consumed.merge(new TopicPartition(r.originalTopic(), r.originalKafkaPartition()),
                 new OffsetAndMetadata(r.originalKafkaOffset() + 1), (a, b) -> a.offset() >= b.offset() ? a : b));
+        task.put(List.of());
     }
 
     private Map<TopicPartition, OffsetAndMetadata> commit() {
@@ -293,22 +298,20 @@ class RedisCompressedSinkTaskTest {
     }
 
     @Test
-    void whatATaskHasInFlightIsBoundedByOnePollAndSettledBeforePutReturns() {
+    void putReturnsWithoutWaitingForRedisAndAPartitionWithTooMuchInFlightIsPausedUntilHalfIsSettled() throws Exception {
         // replies arrive later, on another thread, as they do from Lettuce
         AtomicInteger outstanding = new AtomicInteger();
         AtomicInteger maxOutstanding = new AtomicInteger();
         ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
         RedisWriteSender slowRedis = new RedisWriteSender() {
             @Override
-            public CompletionStage<List<WriteResult>> send(
-                    List<RedisWrite> writes) {
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
                 maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
-                CompletableFuture<List<WriteResult>> done =
-                        new CompletableFuture<>();
+                CompletableFuture<List<WriteResult>> done = new CompletableFuture<>();
                 replies.schedule(() -> {
                     outstanding.addAndGet(-writes.size());
                     done.complete(writes.stream().map(WriteResult::acknowledged).toList());
-                }, 20, TimeUnit.MILLISECONDS);
+                }, 200, TimeUnit.MILLISECONDS);
                 return done;
             }
 
@@ -317,24 +320,96 @@ class RedisCompressedSinkTaskTest {
             }
         };
         RedisCompressedSinkTask slowTask = new RedisCompressedSinkTask(config -> slowRedis);
-        slowTask.initialize(new FakeSinkTaskContext(true));
-        slowTask.start(Map.of("key.template", "${key}"));
+        FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+        slowTask.initialize(context);
+        slowTask.start(Map.of("key.template", "${key}", "max.in.flight.records.per.partition", "150"));
         try {
-            for (int poll = 0; poll < 3; poll++) {
+            for (int poll = 0; poll < 2; poll++) {
                 List<SinkRecord> records = new ArrayList<>();
-                for (int i = 0; i < 300; i++) {
-                    records.add(record().partition(i % 3).offset(poll * 100L + i / 3).key("k" + i).value("v").build());
+                for (int i = 0; i < 200; i++) {
+                    records.add(record().partition(i % 2).offset(poll * 100L + i / 2).key("k" + poll + "-" + i).value("v").build());
                 }
                 slowTask.put(records);
-                assertThat(outstanding.get()).as("nothing in flight once put() returns").isZero();
+                assertThat(outstanding.get()).as("put() returns while its pipelines are in flight").isEqualTo(200 * (poll + 1));
+                assertThat(context.paused).as("100 of each partition in flight, then 200: over 150").hasSize(poll == 0 ? 0 : 2);
             }
-            // at most one poll's worth of commands, one pipeline per partition, was ever on the wire at once
-            assertThat(maxOutstanding.get()).isLessThanOrEqualTo(300);
+            assertThat(context.lastTimeoutMs).as("Connect calls put() again soon to settle and resume").isEqualTo(1);
+            Thread.sleep(400);
+            slowTask.put(List.of());
+            assertThat(context.paused).as("settled: resumed").isEmpty();
+            assertThat(context.resumed).containsExactlyInAnyOrder(P0, P1);
+            assertThat(slowTask.preCommit(Map.of(P0, new OffsetAndMetadata(200), P1, new OffsetAndMetadata(200))))
+                    .containsEntry(P0, new OffsetAndMetadata(200)).containsEntry(P1, new OffsetAndMetadata(200));
+            assertThat(maxOutstanding.get()).isEqualTo(400);
         } finally {
             slowTask.stop();
             replies.shutdownNow();
         }
     }
+
+    @Test
+    void preCommitWaitsForWhatIsInFlightSoTheCommitCoversIt() {
+        CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
+        List<RedisWrite> sent = new ArrayList<>();
+        RedisWriteSender later = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                sent.addAll(writes);
+                return reply;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        RedisCompressedSinkTask laterTask = new RedisCompressedSinkTask(config -> later);
+        laterTask.initialize(new FakeSinkTaskContext(true));
+        laterTask.start(Map.of("key.template", "${key}"));
+        laterTask.put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build()));
+        Executors.newSingleThreadScheduledExecutor().schedule(
+                () -> reply.complete(sent.stream().map(WriteResult::acknowledged).toList()), 100, TimeUnit.MILLISECONDS);
+        assertThat(laterTask.preCommit(Map.of(P0, new OffsetAndMetadata(2)))).containsEntry(P0, new OffsetAndMetadata(2));
+        laterTask.stop();
+    }
+
+    @Test
+    void aFailureAbandonsTheLaterPipelinesOfItsPartitionSoTheyAreWrittenAgainAfterIt() {
+        List<List<RedisWrite>> sent = new ArrayList<>();
+        List<CompletableFuture<List<WriteResult>>> replies = new ArrayList<>();
+        RedisWriteSender answeredByTheTest = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                sent.add(writes);
+                CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
+                replies.add(reply);
+                return reply;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        AtomicLong now = new AtomicLong();
+        RedisCompressedSinkTask manual = new RedisCompressedSinkTask(config -> answeredByTheTest, now::get);
+        FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+        manual.initialize(context);
+        manual.start(Map.of("key.template", "${key}"));
+        manual.put(List.of(record().key("a").value("old").offset(0).build()));
+        manual.put(List.of(record().key("a").value("new").offset(1).build())); // in flight behind the first
+        replies.get(1).complete(List.of(WriteResult.acknowledged(sent.get(1).get(0))));
+        replies.get(0).complete(List.of(WriteResult.failed(sent.get(0).get(0), FailureKind.TRANSIENT, "LOADING", null)));
+        manual.put(List.of());
+
+        assertThat(context.rewinds).containsEntry(P0, 0L);
+        // Redis applied offset 1, but it is not acknowledged: committed, then rewritten before it, it would leave the
+        // old value in Redis
+        assertThat(manual.preCommit(Map.of(P0, new OffsetAndMetadata(2)))).doesNotContainKey(P0);
+        now.addAndGet(TimeUnit.SECONDS.toNanos(2)); // the backoff is over
+        manual.put(List.of(record().key("a").value("old").offset(0).build(), record().key("a").value("new").offset(1).build()));
+        assertThat(sent.get(2)).extracting(w -> w.recordId().offset()).as("both again, in order").containsExactly(0L, 1L);
+        manual.stop();
+    }
+
     @Test
     void aRecordThatMapsToNoWriteIsCommittedWithoutBeingSent() {
         start(true, Map.of("behavior.on.null.values", "ignore"));
@@ -413,6 +488,7 @@ class RedisCompressedSinkTaskTest {
         clocked.start(Map.of("key.template", "${key}", "retry.backoff.ms", "100", "retry.backoff.max.ms", "100"));
         redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
         clocked.put(List.of(record().key("a").value("1").offset(0).build()));
+        clocked.put(List.of()); // the next poll's put() settles the failed pipeline
         assertThat(context.paused).containsExactly(P0);
 
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
@@ -434,7 +510,7 @@ class RedisCompressedSinkTaskTest {
 
             now.addAndGet(TimeUnit.SECONDS.toNanos(1));
             clocked.put(List.of(record().key("c").value("3").offset(2).build()));
-            assertThat(logs.text()).contains("Since start: values written=3");
+            assertThat(logs.text()).as("c is still in flight").contains("Since start: values written=2");
             clocked.put(List.of(record().key("d").value("4").offset(3).build()));
             assertThat(logs.text().split("Since start", -1)).as("once per 30 s").hasSize(2);
         }

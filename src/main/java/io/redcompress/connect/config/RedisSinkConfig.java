@@ -189,6 +189,23 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "is a transient failure and the partition's writes are retried.";
     private static final String REDIS_WAIT_TIMEOUT_MS_DISPLAY = "Replica wait timeout (ms)";
 
+    public static final String MAX_IN_FLIGHT_RECORDS = "max.in.flight.records.per.partition";
+    public static final int MAX_IN_FLIGHT_RECORDS_DEFAULT = 20_000;
+    private static final String MAX_IN_FLIGHT_RECORDS_DOC = "How many records of one partition may be sent to Redis and not yet "
+            + "settled. put() sends and returns; replies are settled in later put() calls and before every offset commit. "
+            + "A partition with more in flight is paused (the task thread never blocks on it) and resumed once half of it is "
+            + "settled. Offsets are committed only for settled, acknowledged records.";
+    private static final String MAX_IN_FLIGHT_RECORDS_DISPLAY = "Max records in flight per partition";
+
+    public static final String MAX_IN_FLIGHT_BYTES = "max.in.flight.bytes";
+    public static final long MAX_IN_FLIGHT_BYTES_DEFAULT = 64L * 1024 * 1024;
+    private static final String MAX_IN_FLIGHT_BYTES_DOC = "How much heap the task's records in flight to Redis may hold, "
+            + "estimated (key, encoded value, the record's original value and about 256 bytes of objects per record). Every "
+            + "partition writes to every Redis node, so this also bounds what one slow node can hold back: when it is "
+            + "exceeded, the partitions with records in flight are paused until half of it is settled. The task's heap for "
+            + "records stays within this plus two poll batches (consumer max.poll.records).";
+    private static final String MAX_IN_FLIGHT_BYTES_DISPLAY = "Max bytes in flight";
+
     // Errors
     public static final String BEHAVIOR_ON_REJECTED_WRITES = "behavior.on.rejected.writes";
     public static final String BEHAVIOR_ON_REJECTED_WRITES_DEFAULT = RejectedWriteBehavior.REPORT.toString();
@@ -304,7 +321,11 @@ public final class RedisSinkConfig extends AbstractConfig {
                 .define(REDIS_WAIT_REPLICAS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
                         REDIS_WAIT_REPLICAS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_REPLICAS_DISPLAY)
                 .define(REDIS_WAIT_TIMEOUT_MS, Type.LONG, REDIS_WAIT_TIMEOUT_MS_DEFAULT, Range.atLeast(1), Importance.LOW,
-                        REDIS_WAIT_TIMEOUT_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_TIMEOUT_MS_DISPLAY);
+                        REDIS_WAIT_TIMEOUT_MS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, REDIS_WAIT_TIMEOUT_MS_DISPLAY)
+                .define(MAX_IN_FLIGHT_RECORDS, Type.INT, MAX_IN_FLIGHT_RECORDS_DEFAULT, Range.atLeast(1), Importance.LOW,
+                        MAX_IN_FLIGHT_RECORDS_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, MAX_IN_FLIGHT_RECORDS_DISPLAY)
+                .define(MAX_IN_FLIGHT_BYTES, Type.LONG, MAX_IN_FLIGHT_BYTES_DEFAULT, Range.atLeast(1024), Importance.LOW,
+                        MAX_IN_FLIGHT_BYTES_DOC, RELIABILITY_GROUP, ++order, Width.SHORT, MAX_IN_FLIGHT_BYTES_DISPLAY);
     }
 
     private static void addErrors(ConfigDef def) {
@@ -410,6 +431,14 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public boolean checksumEnabled() {
         return getBoolean(COMPRESSION_CHECKSUM_ENABLED);
+    }
+
+    public int maxInFlightRecordsPerPartition() {
+        return getInt(MAX_IN_FLIGHT_RECORDS);
+    }
+
+    public long maxInFlightBytes() {
+        return getLong(MAX_IN_FLIGHT_BYTES);
     }
 
     public int maxRetries() {

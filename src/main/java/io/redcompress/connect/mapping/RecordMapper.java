@@ -35,7 +35,11 @@ public final class RecordMapper {
      * @throws ConnectException when a tombstone arrives and behavior.on.null.values=fail
      */
     public Optional<RedisWrite> map(SinkRecord record) {
-        RecordId id = RecordId.of(record);
+        return map(record, RecordId.of(record));
+    }
+
+    /** As {@link #map(SinkRecord)}, for a record whose id the caller has made already. */
+    public Optional<RedisWrite> map(SinkRecord record, RecordId id) {
         if (record.value() == null) {
             return mapTombstone(record, id);
         }

@@ -26,6 +26,9 @@ public final class SinkMetrics {
     private volatile long pipelines;
     private volatile long pipelineNanosTotal;
     private volatile long pipelineNanosMax;
+    private volatile long recordsInFlight;
+    private volatile long bytesInFlight;
+    private volatile long inFlightPauses;
 
     /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
     public void register(PluginMetrics pluginMetrics) {
@@ -42,6 +45,11 @@ public final class SinkMetrics {
         gauge(pluginMetrics, "retries-total", "Partition pipelines retried after a transient failure", () -> retries);
         gauge(pluginMetrics, "pipelines-total", "Partition pipelines whose replies were all received", () -> pipelines);
         gauge(pluginMetrics, "pipeline-latency-avg-us", "Mean time from send to last reply", () -> snapshot().meanPipelineMicros());
+        gauge(pluginMetrics, "records-in-flight", "Records sent to Redis whose replies are not settled yet", () -> recordsInFlight);
+        gauge(pluginMetrics, "bytes-in-flight", "Estimated heap held by the records in flight (max.in.flight.bytes bounds it)",
+                () -> bytesInFlight);
+        gauge(pluginMetrics, "in-flight-pauses-total", "Times a partition was paused because too much was in flight",
+                () -> inFlightPauses);
         gauge(pluginMetrics, "pipeline-latency-max-us", "Longest time from send to last reply", () -> snapshot().maxPipelineMicros());
     }
 
@@ -50,14 +58,43 @@ public final class SinkMetrics {
         pluginMetrics.addMetric(pluginMetrics.metricName(name, description, new LinkedHashMap<>()), gauge);
     }
 
-    public void written(RedisWrite write) {
-        if (write instanceof RedisWrite.SetValue set) {
-            valuesWritten++;
-            originalBytes += set.originalLength();
-            encodedBytes += set.encodedValue().length;
-        } else {
-            keysDeleted++;
+    /** What one pipeline wrote, added up on the task thread and published at once. */
+    public static final class Written {
+        private long values;
+        private long deletes;
+        private long originalBytes;
+        private long encodedBytes;
+
+        public void add(RedisWrite write) {
+            if (write instanceof RedisWrite.SetValue set) {
+                values++;
+                originalBytes += set.originalLength();
+                encodedBytes += set.encodedValue().length;
+            } else {
+                deletes++;
+            }
         }
+    }
+
+    public void written(Written written) {
+        if (written.values > 0) {
+            valuesWritten += written.values;
+            originalBytes += written.originalBytes;
+            encodedBytes += written.encodedBytes;
+        }
+        if (written.deletes > 0) {
+            keysDeleted += written.deletes;
+        }
+    }
+
+    /** Records and estimated heap bytes sent to Redis and not yet settled, all partitions. */
+    public void inFlight(long records, long bytes) {
+        recordsInFlight = records;
+        bytesInFlight = bytes;
+    }
+
+    public void pausedForInFlight() {
+        inFlightPauses++;
     }
 
     public void deadLettered() {
@@ -82,12 +119,12 @@ public final class SinkMetrics {
         return new Snapshot(valuesWritten, keysDeleted, originalBytes, encodedBytes, deadLettered, rejectedByRedis,
                 retries, pipelines,
                 pipelines == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(pipelineNanosTotal / pipelines),
-                TimeUnit.NANOSECONDS.toMicros(pipelineNanosMax));
+                TimeUnit.NANOSECONDS.toMicros(pipelineNanosMax), inFlightPauses);
     }
 
     public record Snapshot(long valuesWritten, long keysDeleted, long originalBytes, long encodedBytes,
                            long deadLettered, long rejectedByRedis, long retries, long pipelines,
-                           long meanPipelineMicros, long maxPipelineMicros) {
+                           long meanPipelineMicros, long maxPipelineMicros, long inFlightPauses) {
 
         /** encoded / original: 0.25 means values take a quarter of their original size in Redis. */
         public double compressionRatio() {
@@ -97,9 +134,10 @@ public final class SinkMetrics {
         @Override
         public String toString() {
             return String.format("values written=%d, keys deleted=%d, bytes original=%d encoded=%d (ratio %.3f), "
-                            + "dead-lettered=%d, rejected by Redis=%d, retries=%d, pipelines=%d (mean %d us, max %d us)",
+                            + "dead-lettered=%d, rejected by Redis=%d, retries=%d, pipelines=%d (mean %d us, max %d us), "
+                            + "pauses for writes in flight=%d",
                     valuesWritten, keysDeleted, originalBytes, encodedBytes, compressionRatio(), deadLettered,
-                    rejectedByRedis, retries, pipelines, meanPipelineMicros, maxPipelineMicros);
+                    rejectedByRedis, retries, pipelines, meanPipelineMicros, maxPipelineMicros, inFlightPauses);
         }
     }
 }

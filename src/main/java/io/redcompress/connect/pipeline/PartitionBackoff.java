@@ -44,13 +44,21 @@ public final class PartitionBackoff {
 
     private final RetryBudget budget;
     private final SinkTaskContext context;
+    private final PartitionPauses pauses;
     private final String endpoint;
     private final LongSupplier nanoClock;
     private final Map<TopicPartition, Stall> stalls = new HashMap<>();
 
     public PartitionBackoff(RetryBudget budget, SinkTaskContext context, String endpoint, LongSupplier nanoClock) {
+        this(budget, context, new PartitionPauses(context), endpoint, nanoClock);
+    }
+
+    /** With the pauses shared with the bound on writes in flight. */
+    public PartitionBackoff(RetryBudget budget, SinkTaskContext context, PartitionPauses pauses, String endpoint,
+                            LongSupplier nanoClock) {
         this.budget = budget;
         this.context = context;
+        this.pauses = pauses;
         this.endpoint = endpoint;
         this.nanoClock = nanoClock;
     }
@@ -74,7 +82,7 @@ public final class PartitionBackoff {
             }
             long backoffMillis = budget.jitteredBackoffMillis(retry);
             context.offset(partition, failure.firstFailed().offset());
-            context.pause(partition);
+            pauses.pause(partition, PartitionPauses.Reason.BACKOFF);
             Stall stall = stalls.get(partition);
             if (stall == null) {
                 stall = new Stall(now);
@@ -113,8 +121,12 @@ public final class PartitionBackoff {
         return stall != null && stall.paused;
     }
 
-    /** Resumes the partitions whose backoff is over, and asks Connect to call put() again when the next one is. */
+    /**
+     * Resumes the partitions whose backoff is over, and asks Connect to call put() again when the next one is. Called
+     * first in each put() and preCommit(), so it also starts a new round of wake-up requests ({@link PartitionPauses}).
+     */
     public void resumeDue() {
+        pauses.pollHappened();
         if (stalls.isEmpty()) {
             return;
         }
@@ -126,9 +138,7 @@ public final class PartitionBackoff {
                 due.add(partition);
             }
         });
-        if (!due.isEmpty()) {
-            context.resume(due.toArray(TopicPartition[]::new));
-        }
+        due.forEach(partition -> pauses.release(partition, PartitionPauses.Reason.BACKOFF));
         wakeUpWhenNextDue(now);
     }
 
@@ -136,6 +146,7 @@ public final class PartitionBackoff {
     public void forget(Collection<TopicPartition> partitions) {
         partitions.forEach(stalls::remove);
         budget.forget(partitions);
+        pauses.forget(partitions);
     }
 
     private void wakeUpWhenNextDue(long now) {
@@ -147,7 +158,7 @@ public final class PartitionBackoff {
         }
         if (next != Long.MAX_VALUE) {
             // with every partition paused the consumer would otherwise wait for the next offset commit to poll again
-            context.timeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(next)));
+            pauses.wakeUpWithin(TimeUnit.NANOSECONDS.toMillis(next));
         }
     }
 }

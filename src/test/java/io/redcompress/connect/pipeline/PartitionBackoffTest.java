@@ -152,6 +152,8 @@ class PartitionBackoffTest {
     void aPartitionThatWentThroughStartsItsBackoffAndItsBudgetAfresh() {
         PartitionBackoff twoRetries = withTwoRetries();
         twoRetries.failed(List.of(failure(P0, 7)));
+        advanceMillis(500);
+        twoRetries.resumeDue(); // the put() after the backoff: Connect used the wake-up time at its poll
         twoRetries.failed(List.of(failure(P0, 7)));
         assertThat(context.lastTimeoutMs).isEqualTo(1000);
         twoRetries.succeeded(List.of(P0));

@@ -42,13 +42,19 @@ class PartitionPipelinesTest {
                 new RedisWrite.SetValue(id, key.getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xF5}, 1, 0));
     }
 
+    private static List<PartitionFailure> sendAndSettle(PartitionPipelines pipelines,
+                                                        Map<TopicPartition, List<PendingWrite>> batches) {
+        pipelines.send(batches);
+        return pipelines.settleAll().failures();
+    }
+
     @Test
     void onePipelinePerPartitionInOffsetOrder() {
         Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();
         batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b")));
         batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
 
-        List<PartitionFailure> failures = pipelines.settle(pipelines.send(batches));
+        List<PartitionFailure> failures = sendAndSettle(pipelines, batches);
 
         assertThat(failures).isEmpty();
         assertThat(redis.pipelinesSent).hasSize(2);
@@ -65,7 +71,7 @@ class PartitionPipelinesTest {
         batches.put(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
         batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "d")));
 
-        List<PartitionFailure> failures = pipelines.settle(pipelines.send(batches));
+        List<PartitionFailure> failures = sendAndSettle(pipelines, batches);
 
         assertThat(failures).singleElement().satisfies(f -> {
             assertThat(f.partition()).isEqualTo(new TopicPartition("t", 0));
@@ -85,7 +91,7 @@ class PartitionPipelinesTest {
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
                 List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
 
-        assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
+        assertThat(sendAndSettle(pipelines, batches)).isEmpty();
 
         assertThat(rejected).containsExactly("topic=t partition=0 offset=1 " + FakeRedisWriteSender.KEY_OUTSIDE_ACL);
         assertThat(offsets.acknowledgedOffsets()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(3));
@@ -98,7 +104,7 @@ class PartitionPipelinesTest {
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
                 List.of(set(0, 0, "a"), set(0, 1, "b"), set(0, 2, "c")));
 
-        assertThatThrownBy(() -> pipelines.settle(pipelines.send(batches)))
+        assertThatThrownBy(() -> sendAndSettle(pipelines, batches))
                 .isInstanceOf(ConnectException.class)
                 .hasMessageContaining("topic=t partition=0 offset=1")
                 .hasMessageContaining("ttl.ms");
@@ -122,7 +128,7 @@ class PartitionPipelinesTest {
                 new SinkMetrics());
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 0, "a"), set(0, 1, "b")));
 
-        assertThatThrownBy(() -> pipelines.settle(pipelines.send(batches)))
+        assertThatThrownBy(() -> sendAndSettle(pipelines, batches))
                 .isInstanceOf(ConnectException.class)
                 .hasMessageContaining("1 results for a pipeline of 2 writes");
         assertThat(offsets.acknowledgedOffsets()).isEmpty();
@@ -164,7 +170,7 @@ class PartitionPipelinesTest {
         PartitionPipelines silent = answeredWith(new CompletableFuture<>(), Duration.ofMillis(50));
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a"), set(0, 5, "b")));
 
-        assertThat(silent.settle(silent.send(batches))).singleElement().satisfies(f -> {
+        assertThat(sendAndSettle(silent, batches)).singleElement().satisfies(f -> {
             assertThat(f.partition()).isEqualTo(new TopicPartition("t", 0));
             assertThat(f.firstFailed()).isEqualTo(new RecordId("t", 0, 4));
             assertThat(f.reason()).isEqualTo("no reply from Redis within 50 ms");
@@ -179,7 +185,7 @@ class PartitionPipelinesTest {
         PartitionPipelines broken = answeredWith(CompletableFuture.failedFuture(connectionLost), Duration.ofSeconds(5));
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a"), set(0, 5, "b")));
 
-        assertThat(broken.settle(broken.send(batches))).singleElement().satisfies(f -> {
+        assertThat(sendAndSettle(broken, batches)).singleElement().satisfies(f -> {
             assertThat(f.firstFailed()).isEqualTo(new RecordId("t", 0, 4));
             assertThat(f.reason()).contains("Connection closed");
             assertThat(f.cause()).isSameAs(connectionLost);
@@ -191,12 +197,12 @@ class PartitionPipelinesTest {
     void anInterruptWhileWaitingRetriesThePartitionAndKeepsTheThreadInterrupted() {
         PartitionPipelines silent = answeredWith(new CompletableFuture<>(), Duration.ofSeconds(30));
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0), List.of(set(0, 4, "a")));
-        List<PartitionPipelines.InFlight> inFlight = silent.send(batches);
+        silent.send(batches);
 
         Thread.currentThread().interrupt();
         List<PartitionFailure> failures;
         try {
-            failures = silent.settle(inFlight);
+            failures = silent.settleAll().failures();
         } finally {
             assertThat(Thread.interrupted()).as("the worker's interrupt is not swallowed").isTrue();
         }
@@ -215,7 +221,7 @@ class PartitionPipelinesTest {
         batches.put(new TopicPartition("t", 1), List.of(set(1, 0, "c")));
 
         long startedNanos = System.nanoTime();
-        assertThat(pipelines.settle(pipelines.send(batches))).isEmpty();
+        assertThat(sendAndSettle(pipelines, batches)).isEmpty();
         long elapsedMicros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startedNanos);
 
         SinkMetrics.Snapshot counted = metrics.snapshot();
@@ -225,5 +231,39 @@ class PartitionPipelinesTest {
         assertThat(counted.pipelines()).isEqualTo(2);
         assertThat(counted.maxPipelineMicros()).as("from send to last reply").isBetween(0L, elapsedMicros);
         assertThat(redis.data).containsOnlyKeys("c");
+    }
+
+    @Test
+    void settlingWithoutWaitingTakesOnlyWhatIsInAndNeverALaterPipelineBeforeAnEarlierOne() {
+        List<CompletableFuture<List<WriteResult>>> replies = new ArrayList<>();
+        List<List<RedisWrite>> sent = new ArrayList<>();
+        RedisWriteSender manual = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
+                replies.add(reply);
+                sent.add(writes);
+                return reply;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        PartitionPipelines inFlight = new PartitionPipelines(manual, offsets, (w, r, c) -> { }, Duration.ofSeconds(30), metrics);
+        TopicPartition p0 = new TopicPartition("t", 0);
+        inFlight.send(Map.of(p0, List.of(set(0, 0, "a"))));
+        inFlight.send(Map.of(p0, List.of(set(0, 1, "b"))));
+        assertThat(inFlight.recordsInFlight(p0)).isEqualTo(2);
+
+        replies.get(1).complete(List.of(WriteResult.acknowledged(sent.get(1).get(0))));
+        assertThat(inFlight.settleReady().succeeded()).as("the first is not in yet").isEmpty();
+        assertThat(offsets.acknowledgedOffsets()).isEmpty();
+
+        replies.get(0).complete(List.of(WriteResult.acknowledged(sent.get(0).get(0))));
+        assertThat(inFlight.settleReady().succeeded()).containsExactly(p0);
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(p0, new OffsetAndMetadata(2));
+        assertThat(inFlight.isEmpty()).isTrue();
+        assertThat(inFlight.bytesInFlight()).isZero();
     }
 }
