@@ -182,6 +182,12 @@ public class RedisCompressedSinkTask extends SinkTask {
                 offsets.acknowledge(id);
             }
         }
+        if (!pipelines.allowsOverlappingPipelines()) {
+            // one pipeline per partition in flight (a Redis Cluster): wait for the previous one first, and send nothing
+            // for a partition it failed, which is rewound and delivers these records again
+            settled(pipelines.settleAll(writesByPartition.keySet()));
+            writesByPartition.keySet().removeIf(backoff::isPaused);
+        }
         pipelines.send(writesByPartition);
         inFlightLimits.apply(pipelines);
         logSummaryNowAndThen();

@@ -348,6 +348,47 @@ class RedisCompressedSinkTaskTest {
     }
 
     @Test
+    void whereRedirectsCanReorderWritesAPartitionHasOnePipelineInFlightAtATime() {
+        AtomicInteger outstanding = new AtomicInteger();
+        AtomicInteger maxOutstanding = new AtomicInteger();
+        ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
+        RedisWriteSender clusterLike = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
+                CompletableFuture<List<WriteResult>> done = new CompletableFuture<>();
+                replies.schedule(() -> {
+                    outstanding.addAndGet(-writes.size());
+                    done.complete(writes.stream().map(WriteResult::acknowledged).toList());
+                }, 50, TimeUnit.MILLISECONDS);
+                return done;
+            }
+
+            @Override
+            public boolean keepsOrderAcrossPipelines() {
+                return false;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        RedisCompressedSinkTask clusterTask = new RedisCompressedSinkTask(config -> clusterLike);
+        clusterTask.initialize(new FakeSinkTaskContext(true));
+        clusterTask.start(Map.of("key.template", "${key}"));
+        try {
+            for (int poll = 0; poll < 3; poll++) {
+                clusterTask.put(List.of(record().key("k").value("v" + poll).offset(poll).build()));
+                assertThat(outstanding.get()).as("the previous pipeline settled before this one went").isEqualTo(1);
+            }
+            assertThat(maxOutstanding.get()).isEqualTo(1);
+        } finally {
+            clusterTask.stop();
+            replies.shutdownNow();
+        }
+    }
+
+    @Test
     void preCommitWaitsForWhatIsInFlightSoTheCommitCoversIt() {
         CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
         List<RedisWrite> sent = new ArrayList<>();

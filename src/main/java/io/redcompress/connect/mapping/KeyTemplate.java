@@ -1,6 +1,5 @@
 package io.redcompress.connect.mapping;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -189,7 +188,7 @@ public final class KeyTemplate {
     public byte[] render(SinkRecord record) {
         byte[] key = join(part -> {
             if (part instanceof Topic) {
-                return utf8(record.topic());
+                return topicBytes(record.topic());
             } else if (part instanceof Partition) {
                 return utf8(String.valueOf(record.kafkaPartition()));
             } else if (part instanceof Offset) {
@@ -203,13 +202,37 @@ public final class KeyTemplate {
         return key;
     }
 
-    /** The literal parts as they are, each variable part as {@code variable} renders it. */
+    /** The literal parts as they are, each variable part as {@code variable} renders it; one exact-size array. */
     private byte[] join(java.util.function.Function<Part, byte[]> variable) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
-        for (Part part : parts) {
-            out.writeBytes(part instanceof Literal literal ? literal.bytes() : variable.apply(part));
+        byte[][] pieces = new byte[parts.size()][];
+        int length = 0;
+        for (int i = 0; i < pieces.length; i++) {
+            Part part = parts.get(i);
+            pieces[i] = part instanceof Literal literal ? literal.bytes() : variable.apply(part);
+            length += pieces[i].length;
         }
-        return out.toByteArray();
+        byte[] joined = new byte[length];
+        int at = 0;
+        for (byte[] piece : pieces) {
+            System.arraycopy(piece, 0, joined, at, piece.length);
+            at += piece.length;
+        }
+        return joined;
+    }
+
+    /** A topic's UTF-8 bytes, kept for the last topic seen: a batch's records mostly share one. Never written to. */
+    private record TopicBytes(String topic, byte[] bytes) {
+    }
+
+    private volatile TopicBytes lastTopic = new TopicBytes("", new byte[0]);
+
+    private byte[] topicBytes(String topic) {
+        TopicBytes last = lastTopic;
+        if (!last.topic().equals(topic)) {
+            last = new TopicBytes(topic, utf8(topic));
+            lastTopic = last;
+        }
+        return last.bytes();
     }
 
     private static byte[] utf8(String text) {

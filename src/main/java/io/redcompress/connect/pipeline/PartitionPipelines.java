@@ -137,12 +137,26 @@ public final class PartitionPipelines {
      * replies after the reply timeout counts as failed.
      */
     public Settled settleReady() {
-        return settle(false);
+        return settle(false, null);
     }
 
     /** Waits for every pipeline in flight (each at most until its reply timeout) and settles them all. */
     public Settled settleAll() {
-        return settle(true);
+        return settle(true, null);
+    }
+
+    /**
+     * Whether a partition may have several pipelines in flight. Not when the sender follows cluster redirects: a write
+     * redirected from an earlier pipeline is re-sent after a later pipeline may have gone straight to the new node,
+     * which would put an older value (or a tombstone) after a newer one.
+     */
+    public boolean allowsOverlappingPipelines() {
+        return sender.keepsOrderAcrossPipelines();
+    }
+
+    /** Waits for the pipelines in flight of these partitions only and settles them. */
+    public Settled settleAll(Set<TopicPartition> partitions) {
+        return settle(true, partitions);
     }
 
     /** Forgets the pipelines in flight of partitions this task no longer owns: nothing of them is acknowledged. */
@@ -184,7 +198,7 @@ public final class PartitionPipelines {
         return records;
     }
 
-    private Settled settle(boolean wait) {
+    private Settled settle(boolean wait, Set<TopicPartition> only) {
         if (queues.isEmpty()) {
             return new Settled(List.of(), Set.of());
         }
@@ -193,6 +207,9 @@ public final class PartitionPipelines {
         Iterator<Map.Entry<TopicPartition, PartitionQueue>> partitions = queues.entrySet().iterator();
         while (partitions.hasNext()) {
             Map.Entry<TopicPartition, PartitionQueue> entry = partitions.next();
+            if (only != null && !only.contains(entry.getKey())) {
+                continue;
+            }
             PartitionQueue queue = entry.getValue();
             while (!queue.pipelines.isEmpty()) {
                 InFlight pipeline = queue.pipelines.peekFirst();

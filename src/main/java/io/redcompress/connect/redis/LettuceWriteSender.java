@@ -383,6 +383,12 @@ public final class LettuceWriteSender implements RedisWriteSender {
         return t;
     }
 
+    /** A cluster's redirects are re-sent after whatever was sent meanwhile to the node they point to. */
+    @Override
+    public boolean keepsOrderAcrossPipelines() {
+        return !targets.followsRedirects();
+    }
+
     @Override
     public Map<String, Long> acknowledgedWritesPerNode() {
         Map<String, Long> counts = new TreeMap<>();

@@ -15,6 +15,14 @@ public interface RedisWriteSender extends AutoCloseable {
 
     CompletionStage<List<WriteResult>> send(List<RedisWrite> writes);
 
+    /**
+     * Whether the writes of a pipeline sent after another one reach Redis after it, key by key, whatever happens to
+     * either on the way. True for one connection; false where a redirect can re-send a write after a later pipeline.
+     */
+    default boolean keepsOrderAcrossPipelines() {
+        return true;
+    }
+
     /** Acknowledged writes per Redis node (host:port), to spot a hot shard; empty when not tracked. */
     default Map<String, Long> acknowledgedWritesPerNode() {
         return Map.of();

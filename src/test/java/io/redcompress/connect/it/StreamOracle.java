@@ -129,6 +129,21 @@ public final class StreamOracle {
         return ends;
     }
 
+    /**
+     * Per partition, the offset of its first record that is a value to SET (not a tombstone, not undecodable): while
+     * Redis refuses every SET, nothing may be committed past it (a DEL before it may go through, as Redis allows DEL
+     * under OOM).
+     */
+    public Map<TopicPartition, Long> firstSetOffsets() {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (Produced p : snapshot()) {
+            if (p.key() != null && p.value() != null) {
+                first.merge(new TopicPartition(p.topic(), p.partition()), p.offset(), Math::min);
+            }
+        }
+        return first;
+    }
+
     public int undecodableCount() {
         return (int) snapshot().stream().filter(Produced::undecodable).count();
     }
