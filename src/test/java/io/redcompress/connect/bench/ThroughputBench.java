@@ -541,6 +541,16 @@ public final class ThroughputBench {
                     spread(runs, r -> r.micros(r.cpu().processCpuNanos())).median(),
                     runs.stream().mapToLong(r -> r.cpu().heapMaxBytes()).max().orElse(0) >> 20);
         }
+        // a run ends at the first commit read after the last record: up to one commit interval and one read late
+        double resolutionSeconds = (options.offsetFlushMillis() + COMMIT_POLL_MILLIS) / 1000.0;
+        byVariant.forEach((variant, runs) -> {
+            double seconds = spread(runs, r -> r.nanos() / 1e9).median();
+            if (!variant.equals("lettuce") && seconds < 10 * resolutionSeconds) {
+                System.out.printf(Locale.ROOT, "note: %s's runs took %.2f s (median), and the end of a run is known to %.2f s "
+                        + "(the commit interval and the reads of it): raise --records for a figure that is not mostly "
+                        + "resolution%n", variant, seconds, resolutionSeconds);
+            }
+        });
         System.out.println("(worker CPU: the task threads, the Lettuce threads and the consumer's heartbeat thread; for "
                 + "lettuce the sending thread and its Lettuce threads. JVM: the whole bench process, broker included. "
                 + "Heap max: the shared JVM's highest heap use in any round, context only.)");
