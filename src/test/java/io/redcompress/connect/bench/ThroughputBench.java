@@ -547,8 +547,8 @@ public final class ThroughputBench {
             double seconds = spread(runs, r -> r.nanos() / 1e9).median();
             if (!variant.equals("lettuce") && seconds < 10 * resolutionSeconds) {
                 System.out.printf(Locale.ROOT, "note: %s's runs took %.2f s (median), and the end of a run is known to %.2f s "
-                        + "(the commit interval and the reads of it): raise --records for a figure that is not mostly "
-                        + "resolution%n", variant, seconds, resolutionSeconds);
+                        + "(the commit interval and the reads of it), %.0f%% of that: raise --records for a finer figure%n",
+                        variant, seconds, resolutionSeconds, 100 * resolutionSeconds / seconds);
             }
         });
         System.out.println("(worker CPU: the task threads, the Lettuce threads and the consumer's heartbeat thread; for "
