@@ -192,16 +192,7 @@ public final class EndToEndBench {
         long originalBytes = 0;
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
             for (int i = 0; i < records; i++) {
-                byte[] value = switch (payload) {
-                    case "heartbeat" -> SampleData.heartbeat(String.format("sensor-%07d", i), i, random);
-                    case "log" -> SampleData.logLine(i, random);
-                    case "random" -> {
-                        byte[] bytes = new byte[512];
-                        random.nextBytes(bytes);
-                        yield bytes;
-                    }
-                    default -> throw new IllegalArgumentException("payload must be heartbeat, log or random");
-                };
+                byte[] value = SampleData.ofKind(payload, i, random);
                 originalBytes += value.length;
                 producer.send(new ProducerRecord<>(topic, ("k" + i).getBytes(StandardCharsets.UTF_8), value));
             }

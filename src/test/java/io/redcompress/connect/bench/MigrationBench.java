@@ -39,16 +39,8 @@ public final class MigrationBench {
             List<Long> sorted = new ArrayList<>(latenciesMicros);
             Collections.sort(sorted);
             return String.format(Locale.ROOT, "| %-32s | %9d | %8.1f | %8.1f | %9.1f | %7d |", name, sorted.size(),
-                    percentile(sorted, 50) / 1000.0, percentile(sorted, 99) / 1000.0,
+                    BenchStats.percentile(sorted, 50) / 1000.0, BenchStats.percentile(sorted, 99) / 1000.0,
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1000.0, failedPipelines);
-        }
-
-        private static long percentile(List<Long> sorted, int p) {
-            if (sorted.isEmpty()) {
-                return 0;
-            }
-            int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
         }
     }
 

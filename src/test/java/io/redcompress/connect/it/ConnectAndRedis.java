@@ -166,16 +166,21 @@ public final class ConnectAndRedis implements AutoCloseable {
     /** Offsets committed by the sink's consumer group ("connect-" + connector name). */
     public Map<TopicPartition, Long> committedOffsets(String connector) throws Exception {
         try (Admin admin = connect.kafka().createAdminClient()) {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + connector)
-                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> offsets = new HashMap<>();
-            committed.forEach((tp, om) -> {
-                if (om != null) {
-                    offsets.put(tp, om.offset());
-                }
-            });
-            return offsets;
+            return committedOffsets(admin, connector);
         }
+    }
+
+    /** {@link #committedOffsets(String)} through an admin client the caller keeps (for polling it often). */
+    public static Map<TopicPartition, Long> committedOffsets(Admin admin, String connector) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("connect-" + connector)
+                .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        committed.forEach((tp, om) -> {
+            if (om != null) {
+                offsets.put(tp, om.offset());
+            }
+        });
+        return offsets;
     }
 
     public void awaitCommitted(String connector, Map<TopicPartition, Long> expected, Duration atMost) {

@@ -23,6 +23,23 @@ public final class SampleData {
     private SampleData() {
     }
 
+    /**
+     * One payload of a kind named as the benchmarks' {@code --payload} flag names it: {@code heartbeat} (device
+     * {@code sensor-<sequence>}), {@code log}, or {@code random} (512 random bytes, which no codec shrinks).
+     */
+    public static byte[] ofKind(String kind, long sequence, Random random) {
+        return switch (kind) {
+            case "heartbeat" -> heartbeat(String.format("sensor-%07d", sequence), sequence, random);
+            case "log" -> logLine(sequence, random);
+            case "random" -> {
+                byte[] bytes = new byte[512];
+                random.nextBytes(bytes);
+                yield bytes;
+            }
+            default -> throw new IllegalArgumentException("payload must be heartbeat, log or random, not " + kind);
+        };
+    }
+
     public static byte[] heartbeat(String deviceId, long sequence, Random random) {
         String json = String.format("{\"deviceId\":\"%s\",\"ts\":%d,\"seq\":%d,\"battery\":%d,\"rssi\":%d,\"temp\":%.1f,"
                         + "\"humidity\":%.1f,\"status\":\"%s\",\"model\":\"TH-200\",\"fw\":\"2.4.%d\",\"lat\":%.6f,\"lon\":%.6f,\"alerts\":[]}",

@@ -1,0 +1,582 @@
+package io.redcompress.connect.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.runtime.isolation.PluginClassLoader;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.apache.kafka.connect.runtime.rest.errors.ConnectRestException;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.redcompress.connect.it.ConnectAndRedis;
+import io.redcompress.connect.testing.PluginJars;
+import io.redcompress.connect.testing.SampleData;
+
+/**
+ * Throughput and CPU per record of the connector in a Connect worker that loads it from the packaged plugin directory
+ * (plugin.path), as an operator's worker does, next to two baselines measured in the same run: a sink whose put()
+ * does nothing ({@link NoopSinkConnector}: what the worker itself costs) and the same keys and values written with
+ * plain Lettuce, pipelined SETs in batches, without Kafka (what Redis and a client cost). Not a test.
+ *
+ * <p>Each Kafka variant gets a fresh topic, filled before the clock starts; the time runs from the connector's creation
+ * (the REST PUT) until the committed offsets of its consumer group reach the topic's end offsets on every partition.
+ * CPU is the time of the threads that work for the sink (the task threads, the Lettuce threads, the consumer's
+ * heartbeat thread), read with ThreadMXBean, because the broker and the worker share this JVM; redis-server's CPU is
+ * read from /proc. A discarded warm-up pass runs first, then the variants interleave round by round.
+ *
+ * <p>Run: ./mvnw -q -Pbench package -Dbench.main=io.redcompress.connect.bench.ThroughputBench -Dbench.args="--records 50000"
+ * <br>The bench profile keeps target/classes off the classpath for this main (pom.xml, profile bench-plugin-path); the
+ * bench checks both that the connector is not on its classpath and that the worker loaded it with a PluginClassLoader.
+ * Flags: see {@link Options#USAGE} and bench/README.md.
+ */
+public final class ThroughputBench {
+
+    private static final String TASK_THREAD_PREFIX = "task-thread-";
+    private static final String LETTUCE_THREAD_PREFIX = "lettuce-";
+    /** How often the committed offsets are read while a connector runs. */
+    private static final long COMMIT_POLL_MILLIS = 50;
+    private static final long CPU_SAMPLE_MILLIS = 100;
+
+    /** The command-line flags. */
+    record Options(List<String> payloads, Integer records, Integer warmupRecords, List<String> variants, int partitions,
+                   int tasks, int rounds, Integer maxPollRecords, int offsetFlushMillis, int lettuceBatch, boolean latency,
+                   String latencyCodec, int latencySeconds, int latencySampleEvery, Double latencyRate, Path pluginPath,
+                   int timeoutSeconds, boolean verbose) {
+
+        static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
+                + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
+                + "(a codec name: the connector with compression.codec=<name>) --partitions N (1) --tasks N (1) "
+                + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
+                + "--lettuce-batch N (500) --latency --latency-codec C (lz4) --latency-seconds N (15) "
+                + "--latency-sample N (every 20th record) --latency-rate R (default: half the codec's measured rate) "
+                + "--plugin-path DIR (target/plugin) --timeout-seconds N (600 per run) --verbose";
+
+        static Options parse(String[] args) {
+            List<String> payloads = List.of("heartbeat");
+            Integer records = null;
+            Integer warmup = null;
+            List<String> variants = List.of("noop", "lettuce", "none", "lz4", "zstd");
+            int partitions = 1;
+            int tasks = 1;
+            int rounds = 3;
+            Integer maxPoll = null;
+            int flushMillis = 250;
+            int batch = 500;
+            boolean latency = false;
+            String latencyCodec = "lz4";
+            int latencySeconds = 15;
+            int sampleEvery = 20;
+            Double latencyRate = null;
+            Path pluginPath = Path.of(System.getProperty("plugin.dir", "target/plugin"));
+            int timeout = 600;
+            boolean verbose = false;
+            for (int i = 0; i < args.length; i++) {
+                String flag = args[i];
+                if (flag.equals("--latency") || flag.equals("--verbose")) {
+                    latency |= flag.equals("--latency");
+                    verbose |= flag.equals("--verbose");
+                    continue;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(flag + " needs a value; " + USAGE);
+                }
+                String value = args[++i];
+                switch (flag) {
+                    case "--payload" -> payloads = List.of(value.split(","));
+                    case "--records" -> records = Integer.parseInt(value);
+                    case "--warmup-records" -> warmup = Integer.parseInt(value);
+                    case "--variants" -> variants = List.of(value.split(","));
+                    case "--partitions" -> partitions = Integer.parseInt(value);
+                    case "--tasks" -> tasks = Integer.parseInt(value);
+                    case "--rounds" -> rounds = Integer.parseInt(value);
+                    case "--max-poll-records" -> maxPoll = Integer.parseInt(value);
+                    case "--offset-flush-ms" -> flushMillis = Integer.parseInt(value);
+                    case "--lettuce-batch" -> batch = Integer.parseInt(value);
+                    case "--latency-codec" -> latencyCodec = value;
+                    case "--latency-seconds" -> latencySeconds = Integer.parseInt(value);
+                    case "--latency-sample" -> sampleEvery = Integer.parseInt(value);
+                    case "--latency-rate" -> latencyRate = Double.parseDouble(value);
+                    case "--plugin-path" -> pluginPath = Path.of(value);
+                    case "--timeout-seconds" -> timeout = Integer.parseInt(value);
+                    default -> throw new IllegalArgumentException("unknown flag " + flag + "; " + USAGE);
+                }
+            }
+            for (String payload : payloads) {
+                if (!payload.equals("heartbeat") && !payload.equals("log")) {
+                    throw new IllegalArgumentException("--payload is heartbeat, log or both, not " + payload);
+                }
+            }
+            return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
+                    latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose);
+        }
+
+        int records(String payload) {
+            return records != null ? records : payload.equals("log") ? 100_000 : 500_000;
+        }
+
+        int warmupRecords(String payload) {
+            return warmupRecords != null ? warmupRecords : Math.max(1000, records(payload) / 5);
+        }
+    }
+
+    /** The records of one payload kind, generated once: the same key and value bytes go to every variant. */
+    record Workload(String payload, byte[][] keys, byte[][] values) {
+
+        static Workload generate(String payload, int records) {
+            Random random = new Random(11);
+            byte[][] keys = new byte[records][];
+            byte[][] values = new byte[records][];
+            for (int i = 0; i < records; i++) {
+                keys[i] = String.format("%s-%07d", payload, i).getBytes(StandardCharsets.UTF_8);
+                values[i] = SampleData.ofKind(payload, i, random);
+            }
+            return new Workload(payload, keys, values);
+        }
+
+        double averageValueBytes() {
+            long total = 0;
+            for (byte[] value : values) {
+                total += value.length;
+            }
+            return (double) total / values.length;
+        }
+    }
+
+    /** One variant's measurement in one round. */
+    record Run(String variant, int records, long nanos, CpuMeter.Report cpu, long redisCpuNanos) {
+
+        double recordsPerSecond() {
+            return records * 1e9 / nanos;
+        }
+
+        double micros(long cpuNanos) {
+            return cpuNanos / 1e3 / records;
+        }
+
+        double workerCpuMicros() {
+            return micros(cpu.countedNanos());
+        }
+
+        double groupMicros(String group) {
+            return micros(cpu.nanosByGroup().getOrDefault(group, 0L));
+        }
+    }
+
+    private final ConnectAndRedis cluster;
+    private final Admin admin;
+    private final Options options;
+    private final long clockTicksPerSecond;
+    private boolean pluginLoaderChecked;
+
+    private ThroughputBench(ConnectAndRedis cluster, Admin admin, Options options) {
+        this.cluster = cluster;
+        this.admin = admin;
+        this.options = options;
+        this.clockTicksPerSecond = clockTicksPerSecond();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        System.out.println("command: ./mvnw -q -Pbench package -Dbench.main=" + ThroughputBench.class.getName()
+                + " -Dbench.args=\"" + String.join(" ", args) + "\"");
+        System.out.println("jvm: " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()) + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores");
+        requireConnectorOffTheClasspath();
+        if (!Files.isDirectory(PluginJars.libDirectory(options.pluginPath()))) {
+            throw new IllegalStateException("no plugin in " + options.pluginPath().toAbsolutePath() + "; run with -Pbench package");
+        }
+        try (ConnectAndRedis cluster = ConnectAndRedis.start("throughput-bench", worker -> {
+            worker.put("plugin.path", options.pluginPath().toAbsolutePath().toString());
+            // commits every 250 ms rather than every 60 s: the clock stops at the commit, so its interval is the
+            // resolution of every figure
+            worker.put("offset.flush.interval.ms", Integer.toString(options.offsetFlushMillis()));
+        }); Admin admin = cluster.connect.kafka().createAdminClient()) {
+            ThroughputBench bench = new ThroughputBench(cluster, admin, options);
+            Map<String, Double> latencyCodecRates = new LinkedHashMap<>();
+            for (String payload : options.payloads()) {
+                latencyCodecRates.put(payload, bench.throughput(payload));
+            }
+            if (options.latency()) {
+                String payload = options.payloads().get(0);
+                new LatencyRun(bench, payload, latencyCodecRates.get(payload)).run();
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void requireConnectorOffTheClasspath() {
+        try {
+            Class.forName(ConnectAndRedis.CONNECTOR_CLASS);
+        } catch (ClassNotFoundException expected) {
+            return;
+        }
+        throw new IllegalStateException(ConnectAndRedis.CONNECTOR_CLASS + " is on the bench's classpath, so the worker "
+                + "could load it from there: run with -Pbench -Dbench.main=" + ThroughputBench.class.getName()
+                + " (the bench-plugin-path profile keeps target/classes off the classpath)");
+    }
+
+    /**
+     * Warm-up, rounds and the table for one payload kind; returns the median records/s of the latency run's codec, or
+     * null when it was not among the variants.
+     */
+    private Double throughput(String payload) throws Exception {
+        int records = options.records(payload);
+        Workload workload = Workload.generate(payload, records);
+        System.out.printf(Locale.ROOT, "%n[bench] %s: %,d records of %.0f B on average; warm-up with %,d each%n", payload,
+                records, workload.averageValueBytes(), options.warmupRecords(payload));
+        for (String variant : options.variants()) {
+            run(variant, "warmup", workload, options.warmupRecords(payload));
+        }
+        Map<String, List<Run>> byVariant = new LinkedHashMap<>();
+        for (int round = 1; round <= options.rounds(); round++) {
+            for (String variant : options.variants()) {
+                byVariant.computeIfAbsent(variant, v -> new ArrayList<>()).add(run(variant, "r" + round, workload, records));
+            }
+        }
+        print(workload, byVariant);
+        List<Run> latencyCodec = byVariant.get(options.latencyCodec());
+        return latencyCodec == null ? null : BenchStats.Spread.of(latencyCodec.stream().map(Run::recordsPerSecond).toList()).median();
+    }
+
+    Run run(String variant, String label, Workload workload, int records) throws Exception {
+        Run run = variant.equals("lettuce") ? runLettuce(label, workload, records) : runConnector(variant, label, workload, records);
+        System.out.printf(Locale.ROOT, "[bench] %-8s %-7s %,9d records in %6.2f s: %,9.0f records/s, worker CPU %6.2f us/record in %s "
+                        + "(threads counted %d, ended before the end %d), heap max %,d MB%n", variant, label, records,
+                run.nanos() / 1e9, run.recordsPerSecond(), run.workerCpuMicros(), run.cpu().nanosByGroup().keySet(),
+                run.cpu().threadsCounted(), run.cpu().threadsEnded(), run.cpu().heapMaxBytes() >> 20);
+        if (options.verbose()) {
+            printByName(run, run.cpu().countedNanosByName(), "counted");
+            printByName(run, run.cpu().otherNanosByName(), "not counted");
+        }
+        return run;
+    }
+
+    private static void printByName(Run run, Map<String, Long> nanosByName, String what) {
+        nanosByName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                .forEach(e -> System.out.printf(Locale.ROOT, "          (%s) %-70s %8.2f us/record%n", what, e.getKey(),
+                        run.micros(e.getValue())));
+    }
+
+    /** The connector (a codec name) or the do-nothing sink ("noop") over a fresh topic, timed to the last commit. */
+    private Run runConnector(String variant, String label, Workload workload, int records) throws Exception {
+        String name = "tb-" + workload.payload() + "-" + variant + "-" + label;
+        Map<TopicPartition, Long> endOffsets = produce(name, workload, records);
+        cluster.redisClient.flushAll();
+        Map<String, String> config = connectorConfig(name, variant);
+        CpuMeter meter = CpuMeter.start(sinkThreads(name), CPU_SAMPLE_MILLIS);
+        long redisCpuBefore = redisCpuNanos();
+        long began = System.nanoTime();
+        cluster.connect.configureConnector(name, config);
+        long committed = awaitCommitted(name, endOffsets, began);
+        // before the connector is deleted: its task threads and Lettuce threads are still there to be read
+        CpuMeter.Report cpu = meter.stop();
+        long redisCpu = redisCpuNanos() - redisCpuBefore;
+        if (!variant.equals("noop") && !pluginLoaderChecked) {
+            checkLoadedByPluginClassLoader(name);
+            pluginLoaderChecked = true;
+        }
+        long keys = cluster.redisClient.dbsize();
+        long expectedKeys = variant.equals("noop") ? 0 : records;
+        if (keys != expectedKeys) {
+            throw new IllegalStateException(name + ": Redis holds " + keys + " keys, expected " + expectedKeys);
+        }
+        deleteConnector(name);
+        cluster.connect.kafka().deleteTopic(name);
+        return new Run(variant, records, committed - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu);
+    }
+
+    Map<String, String> connectorConfig(String name, String variant) {
+        Map<String, String> config = cluster.sinkConfig(name);
+        config.put("tasks.max", Integer.toString(options.tasks()));
+        if (variant.equals("noop")) {
+            // the same converters as the connector's; the redis settings are ignored
+            config.put("connector.class", NoopSinkConnector.class.getName());
+        } else {
+            config.put("compression.codec", variant);
+        }
+        if (options.maxPollRecords() != null) {
+            config.put("consumer.override.max.poll.records", Integer.toString(options.maxPollRecords()));
+        }
+        return config;
+    }
+
+    /** The threads that work for connector {@code name}'s sink in the worker. */
+    private static CpuMeter.Classifier sinkThreads(String name) {
+        return (id, thread) -> {
+            if (thread.startsWith(TASK_THREAD_PREFIX + name + "-")) {
+                return "task";
+            }
+            if (thread.startsWith(LETTUCE_THREAD_PREFIX)) {
+                return "lettuce";
+            }
+            // the classic consumer's heartbeat thread is named after the group: "... | connect-<name>"
+            if (thread.endsWith("connect-" + name)) {
+                return "consumer";
+            }
+            return null;
+        };
+    }
+
+    /** Creates the topic and fills it with the first {@code records} of the workload; returns its end offsets. */
+    Map<TopicPartition, Long> produce(String topic, Workload workload, int records) throws Exception {
+        cluster.connect.kafka().createTopic(topic, options.partitions());
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>(topic, workload.keys()[i], workload.values()[i]));
+            }
+        }
+        Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+        for (int p = 0; p < options.partitions(); p++) {
+            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+        Map<TopicPartition, Long> end = new LinkedHashMap<>();
+        admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> end.put(tp, info.offset()));
+        long total = end.values().stream().mapToLong(Long::longValue).sum();
+        if (total != records) {
+            throw new IllegalStateException(topic + " holds " + total + " records, " + records + " were produced");
+        }
+        return end;
+    }
+
+    /** Polls the consumer group's committed offsets until every partition reaches its end offset; returns when. */
+    private long awaitCommitted(String name, Map<TopicPartition, Long> endOffsets, long began) throws Exception {
+        long deadline = began + TimeUnit.SECONDS.toNanos(options.timeoutSeconds());
+        long nextStatusCheck = began + TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            Map<TopicPartition, Long> committed = ConnectAndRedis.committedOffsets(admin, name);
+            long now = System.nanoTime();
+            if (endOffsets.entrySet().stream().allMatch(e -> committed.getOrDefault(e.getKey(), 0L) >= e.getValue())) {
+                return now;
+            }
+            if (now > nextStatusCheck) {
+                requireNoFailedTask(name);
+                nextStatusCheck = now + TimeUnit.SECONDS.toNanos(2);
+            }
+            if (now > deadline) {
+                throw new IllegalStateException(name + ": committed " + committed + " of " + endOffsets + " after "
+                        + options.timeoutSeconds() + " s");
+            }
+            Thread.sleep(COMMIT_POLL_MILLIS);
+        }
+    }
+
+    void requireNoFailedTask(String name) {
+        ConnectorStateInfo status;
+        try {
+            status = cluster.connect.connectorStatus(name);
+        } catch (ConnectRestException notYetThere) {
+            return;
+        }
+        for (ConnectorStateInfo.TaskState task : status.tasks()) {
+            if (task.state().equals("FAILED")) {
+                throw new IllegalStateException(name + ": task " + task.id() + " failed: " + task.trace());
+            }
+        }
+    }
+
+    /** The worker runs a task with its plugin's class loader as the thread's context loader: that one must be isolated. */
+    private static void checkLoadedByPluginClassLoader(String name) throws ClassNotFoundException {
+        Thread task = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(TASK_THREAD_PREFIX + name + "-")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no task thread of " + name));
+        ClassLoader loader = task.getContextClassLoader();
+        Class<?> connector = Class.forName(ConnectAndRedis.CONNECTOR_CLASS, false, loader);
+        if (!(connector.getClassLoader() instanceof PluginClassLoader plugin)) {
+            throw new IllegalStateException(ConnectAndRedis.CONNECTOR_CLASS + " was loaded by " + connector.getClassLoader()
+                    + ", not by a PluginClassLoader of the plugin directory");
+        }
+        System.out.println("[bench] " + ConnectAndRedis.CONNECTOR_CLASS + " loaded by " + plugin.getClass().getSimpleName()
+                + " " + plugin.location());
+    }
+
+    /** Deletes the connector and waits until its tasks and the plugin's Lettuce threads have ended, so runs do not overlap. */
+    void deleteConnector(String name) throws InterruptedException {
+        cluster.connect.deleteConnector(name);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .anyMatch(t -> t.startsWith(TASK_THREAD_PREFIX + name + "-") || t.startsWith(LETTUCE_THREAD_PREFIX))) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("[bench] warning: threads of " + name + " still there 30 s after its deletion");
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * The baseline without Kafka: the same key and value bytes written by plain Lettuce, pipelined SETs in batches
+     * (auto-flush off, one flush per batch, every reply awaited and checked before the next batch), timed from the
+     * client's creation to the last reply. CPU: this sending thread and the client's Lettuce threads.
+     */
+    private Run runLettuce(String label, Workload workload, int records) throws Exception {
+        byte[] prefix = ("tb-" + workload.payload() + "-lettuce-" + label + ":").getBytes(StandardCharsets.UTF_8);
+        byte[][] keys = new byte[records][];
+        for (int i = 0; i < records; i++) {
+            byte[] key = workload.keys()[i];
+            keys[i] = new byte[prefix.length + key.length];
+            System.arraycopy(prefix, 0, keys[i], 0, prefix.length);
+            System.arraycopy(key, 0, keys[i], prefix.length, key.length);
+        }
+        cluster.redisClient.flushAll();
+        long sender = Thread.currentThread().getId();
+        CpuMeter meter = CpuMeter.start((id, thread) -> id == sender ? "sender"
+                : thread.startsWith(LETTUCE_THREAD_PREFIX) ? "lettuce" : null, CPU_SAMPLE_MILLIS);
+        long redisCpuBefore = redisCpuNanos();
+        long began = System.nanoTime();
+        ClientResources resources = DefaultClientResources.create();
+        RedisClient client = RedisClient.create(resources, cluster.redis.uri());
+        long ended;
+        CpuMeter.Report cpu;
+        try (StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE)) {
+            connection.setAutoFlushCommands(false);
+            RedisAsyncCommands<byte[], byte[]> redis = connection.async();
+            List<RedisFuture<String>> batch = new ArrayList<>(options.lettuceBatch());
+            for (int i = 0; i < records; i++) {
+                batch.add(redis.set(keys[i], workload.values()[i]));
+                if (batch.size() == options.lettuceBatch() || i == records - 1) {
+                    connection.flushCommands();
+                    for (RedisFuture<String> reply : batch) {
+                        // get(), not await(): a failed SET completes too
+                        String ok = reply.get(30, TimeUnit.SECONDS);
+                        if (!"OK".equals(ok)) {
+                            throw new IllegalStateException("SET replied " + ok);
+                        }
+                    }
+                    batch.clear();
+                }
+            }
+            ended = System.nanoTime();
+            cpu = meter.stop();
+        } finally {
+            client.shutdown();
+            resources.shutdown(0, 2, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS);
+        }
+        long redisCpu = redisCpuNanos() - redisCpuBefore;
+        long stored = cluster.redisClient.dbsize();
+        if (stored != records) {
+            throw new IllegalStateException("lettuce: Redis holds " + stored + " keys, expected " + records);
+        }
+        return new Run("lettuce", records, ended - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu);
+    }
+
+    /** utime + stime of the bench's redis-server from /proc, in nanoseconds; -1 where /proc cannot be read. */
+    private long redisCpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(cluster.redis.pid()), "stat"));
+            // after "pid (comm) ": state is field 3, utime field 14, stime field 15
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            return ticks * 1_000_000_000L / clockTicksPerSecond;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static long clockTicksPerSecond() {
+        try {
+            Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            String out = new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+            return getconf.waitFor() == 0 ? Long.parseLong(out) : 100;
+        } catch (IOException | RuntimeException e) {
+            return 100;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 100;
+        }
+    }
+
+    private void print(Workload workload, Map<String, List<Run>> byVariant) {
+        List<Run> noop = byVariant.get("noop");
+        BenchStats.Spread noopRate = noop == null ? null : spread(noop, Run::recordsPerSecond);
+        BenchStats.Spread noopCpu = noop == null ? null : spread(noop, Run::workerCpuMicros);
+        int records = options.records(workload.payload());
+        System.out.printf(Locale.ROOT, "%nThroughput, %s: %,d records (values %.0f B on average, unique keys), %d partition(s), "
+                        + "%d task(s), median (min-max) of %d rounds after a warm-up pass, redis-server %s, %d cores%n",
+                workload.payload(), records, workload.averageValueBytes(), options.partitions(), options.tasks(),
+                options.rounds(), cluster.redis.versionString(), Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "Timed from the connector's creation (REST PUT) to every offset committed; worker "
+                + "offset.flush.interval.ms=%d, committed offsets read every %d ms; max.poll.records %s; lettuce: "
+                + "pipelined SET, batches of %d, no Kafka%n", options.offsetFlushMillis(), COMMIT_POLL_MILLIS,
+                options.maxPollRecords() == null ? "the worker's default" : options.maxPollRecords(), options.lettuceBatch());
+        System.out.println("| variant | records/s | vs noop | worker CPU us/record | vs noop | task or sender | lettuce "
+                + "| consumer | redis-server us/record | JVM us/record | heap max MB |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for (Map.Entry<String, List<Run>> entry : byVariant.entrySet()) {
+            List<Run> runs = entry.getValue();
+            BenchStats.Spread rate = spread(runs, Run::recordsPerSecond);
+            BenchStats.Spread cpu = spread(runs, Run::workerCpuMicros);
+            double redis = runs.stream().allMatch(r -> r.redisCpuNanos() >= 0)
+                    ? spread(runs, r -> r.micros(r.redisCpuNanos())).median() : Double.NaN;
+            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %s | %.2f (%.2f-%.2f) | %s | %.2f | %.2f | %.2f | %s | %.2f | %,d |%n",
+                    variantName(entry.getKey()), rate.median(), rate.min(), rate.max(),
+                    noopRate == null ? "-" : String.format(Locale.ROOT, "%.2fx", rate.median() / noopRate.median()),
+                    cpu.median(), cpu.min(), cpu.max(),
+                    noopCpu == null ? "-" : String.format(Locale.ROOT, "%.2fx", cpu.median() / noopCpu.median()),
+                    spread(runs, r -> r.groupMicros("task") + r.groupMicros("sender")).median(),
+                    spread(runs, r -> r.groupMicros("lettuce")).median(),
+                    spread(runs, r -> r.groupMicros("consumer")).median(),
+                    Double.isNaN(redis) ? "n/a" : String.format(Locale.ROOT, "%.2f", redis),
+                    spread(runs, r -> r.micros(r.cpu().processCpuNanos())).median(),
+                    runs.stream().mapToLong(r -> r.cpu().heapMaxBytes()).max().orElse(0) >> 20);
+        }
+        // a run ends at the first commit read after the last record: up to one commit interval and one read late
+        double resolutionSeconds = (options.offsetFlushMillis() + COMMIT_POLL_MILLIS) / 1000.0;
+        byVariant.forEach((variant, runs) -> {
+            double seconds = spread(runs, r -> r.nanos() / 1e9).median();
+            if (!variant.equals("lettuce") && seconds < 10 * resolutionSeconds) {
+                System.out.printf(Locale.ROOT, "note: %s's runs took %.2f s (median), and the end of a run is known to %.2f s "
+                        + "(the commit interval and the reads of it), %.0f%% of that: raise --records for a finer figure%n",
+                        variant, seconds, resolutionSeconds, 100 * resolutionSeconds / seconds);
+            }
+        });
+        System.out.println("(worker CPU: the task threads, the Lettuce threads and the consumer's heartbeat thread; for "
+                + "lettuce the sending thread and its Lettuce threads. JVM: the whole bench process, broker included. "
+                + "Heap max: the shared JVM's highest heap use in any round, context only.)");
+    }
+
+    private static BenchStats.Spread spread(List<Run> runs, ToDoubleFunction<Run> metric) {
+        return BenchStats.Spread.of(runs.stream().map(metric::applyAsDouble).toList());
+    }
+
+    private static String variantName(String variant) {
+        return switch (variant) {
+            case "noop" -> "noop (put() does nothing)";
+            case "lettuce" -> "lettuce (pipelined SET, no Kafka)";
+            default -> "connector, codec " + variant;
+        };
+    }
+
+    Options options() {
+        return options;
+    }
+
+    ConnectAndRedis cluster() {
+        return cluster;
+    }
+
+    Admin admin() {
+        return admin;
+    }
+}
