@@ -169,7 +169,7 @@ public class RedisCompressedSinkTask extends SinkTask {
                 Optional<RedisWrite> write = mapper.map(record, id);
                 if (write.isPresent()) {
                     if (partitionWrites == null) {
-                        partitionWrites = new ArrayList<>();
+                        partitionWrites = new ArrayList<>(records.size());
                         writesByPartition.put(partition, partitionWrites);
                     }
                     partitionWrites.add(new PendingWrite(record, write.get()));
