@@ -1,5 +1,7 @@
 package io.redcompress.connect.codec;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -45,19 +47,22 @@ public final class EncodingSession implements AutoCloseable {
     public static final int MAX_RETAINED_SCRATCH = 1 << 20;
 
     private static final int MIN_SCRATCH = 4096;
+    /** The counters: written by the session's thread only, opaque so that other threads read whole, current values. */
+    private static final VarHandle COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int VALUES = 0;
+    private static final int ATTEMPTED = 1;
+    private static final int COMPRESSED = 2;
+    private static final int SKIPPED = 3;
 
     private final ValueEncoder encoder;
     private final BlockCompressor.Compression compression;
     private final Workspace workspace = new Workspace();
     private final AdaptiveSkip skip = new AdaptiveSkip();
     private final CRC32C crc32c = new CRC32C();
+    private final long[] counters = new long[4];
     private byte[] scratch;
     private Thread owner;
     private boolean closed;
-    private long values;
-    private long attempted;
-    private long compressed;
-    private long skipped;
 
     EncodingSession(ValueEncoder encoder) {
         this(encoder, encoder.compressor().open(encoder.level()));
@@ -87,7 +92,7 @@ public final class EncodingSession implements AutoCloseable {
         checkUsable();
         try {
             byte[] encoded = encoder.encode(original, offset, length, workspace);
-            values++;
+            count(VALUES);
             return encoded;
         } finally {
             if (scratch != null && scratch.length > MAX_RETAINED_SCRATCH) {
@@ -107,9 +112,20 @@ public final class EncodingSession implements AutoCloseable {
         return ValueEncoder.described(encode(original, offset, length), length);
     }
 
-    /** What the session has done so far; readable from any thread (the figures may be a moment old) and after close. */
+    /**
+     * What the session has done so far; readable from any thread (for metrics: the figures may be a
+     * moment old, and are read one by one) and after close.
+     */
     public Stats stats() {
-        return new Stats(values, attempted, compressed, skipped);
+        return new Stats(counter(VALUES), counter(ATTEMPTED), counter(COMPRESSED), counter(SKIPPED));
+    }
+
+    private void count(int counter) {
+        COUNTER.setOpaque(counters, counter, counters[counter] + 1);
+    }
+
+    private long counter(int counter) {
+        return (long) COUNTER.getOpaque(counters, counter);
     }
 
     /** The settings this session encodes with. */
@@ -188,7 +204,7 @@ public final class EncodingSession implements AutoCloseable {
             if (skip.shouldAttempt(length)) {
                 return true;
             }
-            skipped++;
+            count(SKIPPED);
             return false;
         }
 
@@ -210,9 +226,9 @@ public final class EncodingSession implements AutoCloseable {
 
         @Override
         public void attempted(int length, int payloadLength) {
-            attempted++;
+            count(ATTEMPTED);
             if (payloadLength >= 0 && payloadLength < length) {
-                compressed++;
+                count(COMPRESSED);
             }
             skip.attempted(length, payloadLength);
         }
