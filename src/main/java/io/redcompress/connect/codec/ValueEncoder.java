@@ -23,9 +23,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Instances are immutable and thread-safe. Nothing is cached or reused between calls: each call
  * allocates its own output and codec state, which is what makes sharing one encoder across tasks and
- * threads safe. A thread that encodes many values gets the same bytes for less CPU from a
- * {@link #session()}, which keeps a buffer and the codec's native state between values, and skips
- * compressing sizes of value that do not shrink.
+ * threads safe. A thread that encodes many values spends less CPU with a {@link #session()}: it keeps
+ * a buffer and the codec's native state between values, and stops compressing sizes of value whose
+ * compression does not pay, storing them as it stores values that do not shrink.
  */
 public final class ValueEncoder {
 
