@@ -1,9 +1,10 @@
 package io.redcompress.connect.codec;
 
 /**
- * One codec's payload format. Implementations are stateless singletons: everything a call needs
- * (output arrays, {@code Deflater}/{@code Inflater}, native contexts) is created inside the call and
- * released before it returns, so one instance serves all threads.
+ * One codec's payload format. Implementations are stateless singletons: state a compression needs
+ * (a native zstd context, a {@code Deflater}) lives in a {@link Compression} that {@link #open(int)}
+ * creates for one thread, and {@link #compress} opens and closes one within the call, so one instance
+ * serves all threads.
  */
 interface BlockCompressor {
 
@@ -22,13 +23,24 @@ interface BlockCompressor {
     long maxCompressedLength(int srcLength);
 
     /**
-     * Compresses {@code src[srcOff .. srcOff+srcLen)} into {@code dst} starting at {@code dstOff}.
+     * What compresses values at {@code level} (ignored by codecs without levels), for one thread:
+     * not thread-safe; {@link Compression#close()} frees what it holds. Codecs without state return a
+     * shared stateless instance.
+     */
+    Compression open(int level);
+
+    /**
+     * Compresses {@code src[srcOff .. srcOff+srcLen)} into {@code dst} starting at {@code dstOff}, with
+     * state created and released inside the call.
      *
      * @param level the compression level; ignored by codecs without levels
-     * @return the number of bytes written, or {@code -1} if the implementation found out early that
-     *     the payload would not be smaller than the input (the caller then stores the value as is)
+     * @return as {@link Compression#compress}
      */
-    int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level);
+    default int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
+        try (Compression compression = open(level)) {
+            return compression.compress(src, srcOff, srcLen, dst, dstOff);
+        }
+    }
 
     /**
      * Decompresses the payload {@code src[off .. off+len)} into a new array of exactly
@@ -39,4 +51,23 @@ interface BlockCompressor {
      * escape; the decoder wraps them.
      */
     byte[] decompress(byte[] src, int off, int len, int originalLength);
+
+    /** Compresses values one after the other, at the level it was opened with. */
+    interface Compression extends AutoCloseable {
+
+        /**
+         * Compresses {@code src[srcOff .. srcOff+srcLen)} into {@code dst} starting at {@code dstOff},
+         * which has room for {@link BlockCompressor#maxCompressedLength(int)} bytes.
+         *
+         * @return the number of bytes written, or {@code -1} if the implementation found out early
+         *     that the payload would not be smaller than the input (the caller then stores the value
+         *     as is)
+         */
+        int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff);
+
+        /** Frees native state, if any; idempotent. Stateless compressions do nothing. */
+        @Override
+        default void close() {
+        }
+    }
 }

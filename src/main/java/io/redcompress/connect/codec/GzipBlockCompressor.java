@@ -13,8 +13,10 @@ import java.util.zip.Inflater;
  * FCOMMENT, FHCRC) as written by gzip tools, inflates into an array of exactly the declared length,
  * detects both shorter and longer streams, and checks the trailer's CRC32 and ISIZE.
  *
- * <p>A {@link Deflater} or {@link Inflater} is created for every call and {@code end()}-ed in a
- * {@code finally}: they are never pooled or shared.
+ * <p>An {@link Inflater} is created for every call and {@code end()}-ed in a {@code finally}. A
+ * {@link Deflater} belongs to one {@link Compression} ({@link #open(int)}): {@link #compress} creates
+ * and ends one per call, an {@link EncodingSession} keeps one and {@code reset()}s it before each
+ * value, which gives the same output. Neither is ever pooled or shared between threads.
  */
 final class GzipBlockCompressor implements BlockCompressor {
 
@@ -49,46 +51,10 @@ final class GzipBlockCompressor implements BlockCompressor {
         return srcLength;
     }
 
+    /** A raw-deflate {@link Deflater} at {@code level}, for one thread; {@code close()} ends it. */
     @Override
-    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
-        if (srcLen <= HEADER_LENGTH + TRAILER_LENGTH) {
-            return -1;
-        }
-        int p = dstOff;
-        dst[p++] = 0x1F;
-        dst[p++] = (byte) 0x8B;
-        dst[p++] = 8; // CM = deflate
-        dst[p++] = 0; // FLG
-        dst[p++] = 0; // MTIME = 0: no time stamp available
-        dst[p++] = 0;
-        dst[p++] = 0;
-        dst[p++] = 0;
-        dst[p++] = (byte) (level == Deflater.BEST_COMPRESSION ? 2 : level == Deflater.BEST_SPEED ? 4 : 0);
-        dst[p++] = (byte) 0xFF; // OS = unknown
-        int end = dstOff + srcLen - TRAILER_LENGTH;
-        Deflater deflater = new Deflater(level, true);
-        try {
-            deflater.setInput(src, srcOff, srcLen);
-            deflater.finish();
-            int stalls = 0;
-            while (!deflater.finished()) {
-                if (p >= end) {
-                    return -1; // not smaller than the input
-                }
-                int n = deflater.deflate(dst, p, end - p);
-                p += n;
-                if (n == 0 && ++stalls > 3) {
-                    throw new IllegalStateException("Deflater made no progress");
-                }
-            }
-        } finally {
-            deflater.end();
-        }
-        CRC32 crc = new CRC32();
-        crc.update(src, srcOff, srcLen);
-        p = putIntLe(dst, p, (int) crc.getValue());
-        p = putIntLe(dst, p, srcLen);
-        return p - dstOff;
+    public Compression open(int level) {
+        return new DeflaterCompression(level);
     }
 
     @Override
@@ -248,5 +214,61 @@ final class GzipBlockCompressor implements BlockCompressor {
 
     private static int getIntLe(byte[] src, int p) {
         return (src[p] & 0xFF) | (src[p + 1] & 0xFF) << 8 | (src[p + 2] & 0xFF) << 16 | (src[p + 3] & 0xFF) << 24;
+    }
+
+    /** One gzip member per value from one {@link Deflater}, reset before each value. */
+    private static final class DeflaterCompression implements Compression {
+
+        private final int level;
+        private final Deflater deflater;
+
+        DeflaterCompression(int level) {
+            this.level = level;
+            this.deflater = new Deflater(level, true);
+        }
+
+        @Override
+        public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
+            if (srcLen <= HEADER_LENGTH + TRAILER_LENGTH) {
+                return -1;
+            }
+            int p = dstOff;
+            dst[p++] = 0x1F;
+            dst[p++] = (byte) 0x8B;
+            dst[p++] = 8; // CM = deflate
+            dst[p++] = 0; // FLG
+            dst[p++] = 0; // MTIME = 0: no time stamp available
+            dst[p++] = 0;
+            dst[p++] = 0;
+            dst[p++] = 0;
+            dst[p++] = (byte) (level == Deflater.BEST_COMPRESSION ? 2 : level == Deflater.BEST_SPEED ? 4 : 0);
+            dst[p++] = (byte) 0xFF; // OS = unknown
+            int end = dstOff + srcLen - TRAILER_LENGTH;
+            // a value given up half way (not smaller) or failed leaves the Deflater mid-stream: reset first, always
+            deflater.reset();
+            deflater.setInput(src, srcOff, srcLen);
+            deflater.finish();
+            int stalls = 0;
+            while (!deflater.finished()) {
+                if (p >= end) {
+                    return -1; // not smaller than the input
+                }
+                int n = deflater.deflate(dst, p, end - p);
+                p += n;
+                if (n == 0 && ++stalls > 3) {
+                    throw new IllegalStateException("Deflater made no progress");
+                }
+            }
+            CRC32 crc = new CRC32();
+            crc.update(src, srcOff, srcLen);
+            p = putIntLe(dst, p, (int) crc.getValue());
+            p = putIntLe(dst, p, srcLen);
+            return p - dstOff;
+        }
+
+        @Override
+        public void close() {
+            deflater.end();
+        }
     }
 }

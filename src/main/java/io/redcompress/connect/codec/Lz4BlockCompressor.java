@@ -10,10 +10,10 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * Codec {@code lz4}: one raw LZ4 block ({@code LZ4_compress_default} format, no frame, no size
  * prefix). The block is decompressed with the bounds-checked "safe" decompressor into an array of the
  * declared length. lz4-java compressor and decompressor instances are thread-safe and hold no state
- * between calls. The native (JNI) implementation is used wherever it loads, whatever the class loader; both write the
+ * between calls, so this is its own {@link Compression}. The native (JNI) implementation is used wherever it loads, whatever the class loader; both write the
  * same block format.
  */
-final class Lz4BlockCompressor implements BlockCompressor {
+final class Lz4BlockCompressor implements BlockCompressor, BlockCompressor.Compression {
 
     static final Lz4BlockCompressor INSTANCE = new Lz4BlockCompressor();
 
@@ -58,7 +58,12 @@ final class Lz4BlockCompressor implements BlockCompressor {
     }
 
     @Override
-    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
+    public Compression open(int level) {
+        return this;
+    }
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
         return compressor.compress(src, srcOff, srcLen, dst, dstOff, dst.length - dstOff);
     }
 

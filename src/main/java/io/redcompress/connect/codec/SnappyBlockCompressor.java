@@ -8,9 +8,9 @@ import org.xerial.snappy.Snappy;
  * Codec {@code snappy}: the raw Snappy block format (length preamble + elements; not the framed
  * stream format). Before allocating, the block's own length preamble must equal the declared original
  * length and the whole block is validated; only then is it decompressed into an array of exactly that
- * length.
+ * length. snappy-java's calls hold no state, so this is its own {@link Compression}.
  */
-final class SnappyBlockCompressor implements BlockCompressor {
+final class SnappyBlockCompressor implements BlockCompressor, BlockCompressor.Compression {
 
     static final SnappyBlockCompressor INSTANCE = new SnappyBlockCompressor();
 
@@ -34,7 +34,12 @@ final class SnappyBlockCompressor implements BlockCompressor {
     }
 
     @Override
-    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
+    public Compression open(int level) {
+        return this;
+    }
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
         try {
             return Snappy.compress(src, srcOff, srcLen, dst, dstOff);
         } catch (IOException e) {

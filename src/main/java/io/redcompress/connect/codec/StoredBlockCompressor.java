@@ -3,8 +3,8 @@ package io.redcompress.connect.codec;
 import io.redcompress.connect.codec.CorruptValueException.Reason;
 import java.util.Arrays;
 
-/** Codec {@code none}: the payload is the original bytes. */
-final class StoredBlockCompressor implements BlockCompressor {
+/** Codec {@code none}: the payload is the original bytes. Stateless: it is its own {@link Compression}. */
+final class StoredBlockCompressor implements BlockCompressor, BlockCompressor.Compression {
 
     static final StoredBlockCompressor INSTANCE = new StoredBlockCompressor();
 
@@ -27,7 +27,12 @@ final class StoredBlockCompressor implements BlockCompressor {
     }
 
     @Override
-    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
+    public Compression open(int level) {
+        return this;
+    }
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
         System.arraycopy(src, srcOff, dst, dstOff, srcLen);
         return srcLen;
     }

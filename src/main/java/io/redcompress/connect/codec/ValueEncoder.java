@@ -1,6 +1,5 @@
 package io.redcompress.connect.codec;
 
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -24,7 +23,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Instances are immutable and thread-safe. Nothing is cached or reused between calls: each call
  * allocates its own output and codec state, which is what makes sharing one encoder across tasks and
- * threads safe.
+ * threads safe. A thread that encodes many values spends less CPU with a {@link #session()}: it keeps
+ * a buffer and the codec's native state between values, and stops compressing sizes of value whose
+ * compression does not pay, storing them as it stores values that do not shrink.
  */
 public final class ValueEncoder {
 
@@ -40,12 +41,14 @@ public final class ValueEncoder {
     private final int level;
     private final int minSizeToCompress;
     private final boolean checksum;
+    private final EncodingWorkspace perCall;
 
     private ValueEncoder(Builder builder) {
         this.codec = builder.codec;
         this.level = builder.level;
         this.minSizeToCompress = builder.minSizeToCompress;
         this.checksum = builder.checksum;
+        this.perCall = new PerCallWorkspace(codec, level);
     }
 
     /** A builder starting from the defaults: lz4, checksum on, minimum size 64 bytes. */
@@ -58,15 +61,23 @@ public final class ValueEncoder {
         return DEFAULTS;
     }
 
+    /**
+     * A thread-confined session that encodes many values with this encoder's settings, reusing a buffer
+     * and the codec's native state; close it when done. See {@link EncodingSession}.
+     */
+    public EncodingSession session() {
+        return new EncodingSession(this);
+    }
+
     /** Encodes {@code original} and returns the value to store. */
     public byte[] encode(byte[] original) {
         Objects.requireNonNull(original, "original");
-        return encodeValue(original, 0, original.length).bytes();
+        return encode(original, 0, original.length, perCall);
     }
 
     /** Encodes {@code original[offset .. offset+length)} and returns the value to store. */
     public byte[] encode(byte[] original, int offset, int length) {
-        return encodeValue(original, offset, length).bytes();
+        return encode(original, offset, length, perCall);
     }
 
     /** Encodes {@code original} and reports the codec actually used and the sizes. */
@@ -86,6 +97,19 @@ public final class ValueEncoder {
      *     broken native library rather than a problem with the value
      */
     public EncodedValue encodeValue(byte[] original, int offset, int length) {
+        return described(encode(original, offset, length, perCall), length);
+    }
+
+    /** {@code encoded} with the codec its header names. */
+    static EncodedValue described(byte[] encoded, int originalLength) {
+        return new EncodedValue(encoded, Codec.fromId((encoded[1] & 0xFF) >>> 4), originalLength);
+    }
+
+    /**
+     * The one encoding path, for the stateless methods and {@link EncodingSession} alike. Allocates
+     * one array, the returned value; whatever else it uses comes from {@code workspace}.
+     */
+    byte[] encode(byte[] original, int offset, int length, EncodingWorkspace workspace) {
         Objects.requireNonNull(original, "original");
         Objects.checkFromIndexSize(offset, length, original.length);
         if (length > MAX_ENCODABLE_LENGTH) {
@@ -93,35 +117,40 @@ public final class ValueEncoder {
         }
         int crc = 0;
         if (checksum) {
-            CRC32C crc32c = new CRC32C();
+            CRC32C crc32c = workspace.crc32c();
             crc32c.update(original, offset, length);
             crc = (int) crc32c.getValue();
         }
         int headerLength = ValueFormat.headerLength(length, checksum);
         if (codec != Codec.NONE && length >= minSizeToCompress) {
-            BlockCompressor compressor = BlockCompressors.of(codec);
-            long capacity = headerLength + compressor.maxCompressedLength(length);
-            if (capacity <= MAX_ENCODABLE_LENGTH) {
-                byte[] buffer = new byte[(int) capacity];
+            long bound = compressor().maxCompressedLength(length);
+            if (headerLength + bound <= MAX_ENCODABLE_LENGTH && workspace.shouldAttempt(length)) {
+                byte[] scratch = workspace.scratch((int) bound);
                 int payloadLength;
                 try {
-                    payloadLength = compressor.compress(original, offset, length, buffer, headerLength, level);
+                    payloadLength = workspace.compress(original, offset, length, scratch);
                 } catch (RuntimeException e) {
                     throw new IllegalStateException(codec.configName() + " compression of a " + length
                             + "-byte value failed: " + e.getMessage(), e);
                 }
+                workspace.attempted(length, payloadLength);
                 if (payloadLength >= 0 && payloadLength < length) {
-                    ValueFormat.writeHeader(buffer, 0, codec, checksum, length, crc);
-                    int total = headerLength + payloadLength;
-                    byte[] out = total == buffer.length ? buffer : Arrays.copyOf(buffer, total);
-                    return new EncodedValue(out, codec, length);
+                    byte[] out = new byte[headerLength + payloadLength];
+                    ValueFormat.writeHeader(out, 0, codec, checksum, length, crc);
+                    System.arraycopy(scratch, 0, out, headerLength, payloadLength);
+                    return out;
                 }
             }
         }
         byte[] out = new byte[headerLength + length];
         ValueFormat.writeHeader(out, 0, Codec.NONE, checksum, length, crc);
         System.arraycopy(original, offset, out, headerLength, length);
-        return new EncodedValue(out, Codec.NONE, length);
+        return out;
+    }
+
+    /** The codec's payload format. Looked up when needed, so that building an encoder loads no codec library. */
+    BlockCompressor compressor() {
+        return BlockCompressors.of(codec);
     }
 
     /** The configured codec (values may still be stored with {@link Codec#NONE}). */
@@ -149,6 +178,42 @@ public final class ValueEncoder {
         return "ValueEncoder[codec=" + codec.configName()
                 + (codec.supportsLevel() ? ", level=" + level : "")
                 + ", minSizeToCompress=" + minSizeToCompress + ", checksum=" + checksum + "]";
+    }
+
+    /** Everything fresh for each value: a new CRC32C, a new buffer, codec state opened and closed by the call. */
+    private static final class PerCallWorkspace implements EncodingWorkspace {
+
+        private final Codec codec;
+        private final int level;
+
+        PerCallWorkspace(Codec codec, int level) {
+            this.codec = codec;
+            this.level = level;
+        }
+
+        @Override
+        public CRC32C crc32c() {
+            return new CRC32C();
+        }
+
+        @Override
+        public boolean shouldAttempt(int length) {
+            return true;
+        }
+
+        @Override
+        public byte[] scratch(int capacity) {
+            return new byte[capacity];
+        }
+
+        @Override
+        public int compress(byte[] src, int srcOff, int srcLen, byte[] dst) {
+            return BlockCompressors.of(codec).compress(src, srcOff, srcLen, dst, 0, level);
+        }
+
+        @Override
+        public void attempted(int length, int payloadLength) {
+        }
     }
 
     /** Builds {@link ValueEncoder}s; not thread-safe, reusable. */

@@ -1,20 +1,22 @@
 package io.redcompress.connect.codec;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.redcompress.connect.codec.CorruptValueException.Reason;
 
 /**
- * Codec {@code zstd}: exactly one standard zstd frame (magic {@code 28 B5 2F FD}). The encoder uses
- * the one-shot {@code Zstd.compressByteArray}, which writes the content size into the frame header;
- * the decoder accepts frames without it too. Decoding checks that the payload is one complete frame
+ * Codec {@code zstd}: exactly one standard zstd frame (magic {@code 28 B5 2F FD}). The encoder
+ * compresses each value in one call ({@code ZSTD_compress2}) with a {@link ZstdCompressCtx} set to the
+ * level once, which writes the content size into the frame header and no frame checksum; the decoder
+ * accepts frames without the content size too. Decoding checks that the payload is one complete frame
  * with nothing after it, that a content size in the frame header (if any) equals the declared
  * original length, and then decompresses into an array of exactly that length - a frame that holds
  * more fails with "destination too small" instead of writing past it.
  *
- * <p>zstd-jni's one-shot calls create and free their native context per call. That is deliberate (no
- * context is ever shared between calls or threads) and costs roughly 10 microseconds per value, which
- * dominates for small values; see {@code CodecBenchmark} before considering pooled contexts.
+ * <p>A native context costs roughly 10 microseconds to create and free, which dominates for small
+ * values: {@link #compress} (one value) pays it per call, an {@link EncodingSession} once, through
+ * {@link #open(int)}. A context is never shared between threads.
  */
 final class ZstdBlockCompressor implements BlockCompressor {
 
@@ -40,13 +42,10 @@ final class ZstdBlockCompressor implements BlockCompressor {
         return Zstd.compressBound(srcLength);
     }
 
+    /** A native compression context at {@code level}, for one thread; {@code close()} frees it. */
     @Override
-    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int level) {
-        long n = Zstd.compressByteArray(dst, dstOff, dst.length - dstOff, src, srcOff, srcLen, level);
-        if (Zstd.isError(n)) {
-            throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
-        }
-        return (int) n;
+    public Compression open(int level) {
+        return new ContextCompression(level);
     }
 
     @Override
@@ -109,5 +108,32 @@ final class ZstdBlockCompressor implements BlockCompressor {
                     what + ": it decompresses to more than the declared original length " + originalLength, e);
         }
         return new CorruptValueException(Reason.CODEC_FAILURE, what + ": " + e.getMessage(), e);
+    }
+
+    /** One {@link ZstdCompressCtx}, its parameters set once, reused for every value. */
+    private static final class ContextCompression implements Compression {
+
+        private final ZstdCompressCtx context = new ZstdCompressCtx();
+
+        ContextCompression(int level) {
+            try {
+                // the defaults, spelled out because the format relies on them: content size in the frame header, no checksum
+                context.setLevel(level).setContentSize(true).setChecksum(false);
+            } catch (RuntimeException e) {
+                context.close();
+                throw e;
+            }
+        }
+
+        /** @throws ZstdException if zstd fails (it does not for a {@code dst} of {@code compressBound} bytes) */
+        @Override
+        public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
+            return context.compressByteArray(dst, dstOff, dst.length - dstOff, src, srcOff, srcLen);
+        }
+
+        @Override
+        public void close() {
+            context.close();
+        }
     }
 }

@@ -22,7 +22,8 @@
  *   <li>{@link io.redcompress.connect.codec.ValueEncoder} - built once with a
  *       {@link io.redcompress.connect.codec.Codec}, level, minimum size and checksum choice;
  *       {@code encode} returns the bytes, {@code encodeValue} also reports the codec actually used
- *       and the sizes (for metrics).</li>
+ *       and the sizes (for metrics). {@code session()} gives one thread an
+ *       {@link io.redcompress.connect.codec.EncodingSession} for encoding many values for less CPU.</li>
  *   <li>{@link io.redcompress.connect.codec.ValueDecoder} - {@code ValueDecoder.decode(bytes)} for the
  *       common case, or an instance with a different cap on the declared original length.
  *       {@code isOurFormat} and {@code header} serve tooling.</li>
@@ -33,6 +34,9 @@
  * <h2>Threading</h2>
  * Encoders and decoders are immutable and hold no buffers, compressor contexts, {@code Deflater}s or
  * {@code Inflater}s between calls; every call allocates what it needs and releases it before
- * returning. One instance can be shared by any number of threads.
+ * returning. One instance can be shared by any number of threads. An {@code EncodingSession} is the
+ * one exception, on purpose: it keeps a scratch buffer and the codec's native state between values,
+ * belongs to one thread (another thread's use throws) and frees its state on {@code close()}. What it
+ * returns is a new array every time, never its buffer.
  */
 package io.redcompress.connect.codec;

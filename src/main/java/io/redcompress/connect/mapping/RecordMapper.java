@@ -5,20 +5,25 @@ import java.util.Optional;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
 
+import io.redcompress.connect.codec.EncodingSession;
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.config.NullValueBehavior;
 
 /**
  * SinkRecord to {@link RedisWrite}, in the one order that is right: form the key, serialise the value,
- * check its size, then encode (compress + header). Stateless, so one instance serves a task for its life.
+ * check its size, then encode (compress + header).
+ * <p>
+ * One instance serves a task for its life, on the task's thread only: it holds the task's {@link EncodingSession} (a
+ * reused buffer, the codec's native state, what compression has saved per size of value), which is not thread-safe.
+ * {@link #close()} frees it when the task stops.
  */
-public final class RecordMapper {
+public final class RecordMapper implements AutoCloseable {
 
     private final KeyTemplate keyTemplate;
     private final NullValueBehavior nullValueBehavior;
     private final int maxValueBytes;
     private final long ttlMillis;
-    private final ValueEncoder encoder;
+    private final EncodingSession encoding;
 
     public RecordMapper(KeyTemplate keyTemplate, NullValueBehavior nullValueBehavior, int maxValueBytes, long ttlMillis,
                         ValueEncoder encoder) {
@@ -26,7 +31,7 @@ public final class RecordMapper {
         this.nullValueBehavior = nullValueBehavior;
         this.maxValueBytes = maxValueBytes;
         this.ttlMillis = ttlMillis;
-        this.encoder = encoder;
+        this.encoding = encoder.session();
     }
 
     /**
@@ -54,8 +59,19 @@ public final class RecordMapper {
             throw new UndecodableRecordException(id, "value is " + serialized.length + " bytes, over max.value.bytes="
                     + maxValueBytes);
         }
-        byte[] encoded = encoder.encode(serialized);
+        byte[] encoded = encoding.encode(serialized);
         return Optional.of(new RedisWrite.SetValue(id, key, encoded, serialized.length, ttlMillis));
+    }
+
+    /** What the encoding has done so far (values compressed, attempted, skipped), for metrics. */
+    public EncodingSession.Stats encodingStats() {
+        return encoding.stats();
+    }
+
+    /** Frees the encoding session's native state; idempotent, and map() throws IllegalStateException afterwards. */
+    @Override
+    public void close() {
+        encoding.close();
     }
 
     private Optional<RedisWrite> mapTombstone(SinkRecord record, RecordId id) {

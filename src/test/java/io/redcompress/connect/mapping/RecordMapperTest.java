@@ -22,6 +22,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.codec.EncodingSession;
+import io.redcompress.connect.codec.TestPayloads;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.config.NullValueBehavior;
@@ -148,5 +150,39 @@ class RecordMapperTest {
         RedisWrite.SetValue write = (RedisWrite.SetValue) withTtl.map(renamed).orElseThrow();
         assertThat(write.ttlMillis()).isEqualTo(5000);
         assertThat(write.recordId()).isEqualTo(new RecordId("raw", 1, 77));
+    }
+
+    @Test
+    void byteArrayValuesReachTheEncoderWithoutACopy() {
+        byte[] raw = {1, 2, 3};
+        assertThat(ValueSerializer.serialize(raw, Schema.BYTES_SCHEMA)).isSameAs(raw);
+        assertThat(ValueSerializer.serialize(raw, null)).isSameAs(raw);
+    }
+
+    @Test
+    void oneEncodingSessionServesEveryRecordAndCountsWhatCompressionDid() {
+        RecordMapper mapper = new RecordMapper(KeyTemplate.parse("${key}"), NullValueBehavior.DELETE, 1024, 0,
+                ValueEncoder.builder().codec(Codec.LZ4).build());
+        String heartbeat = new String(TestPayloads.heartbeat190(), StandardCharsets.UTF_8);
+        for (int i = 0; i < 100; i++) {
+            RedisWrite.SetValue write = (RedisWrite.SetValue) mapper.map(record().value(heartbeat).build()).orElseThrow();
+            assertThat(ValueDecoder.decode(write.encodedValue())).isEqualTo(TestPayloads.heartbeat190());
+        }
+        mapper.map(record().tombstone().build());
+        mapper.map(record().value("short").build());
+        // lz4 never shrinks the heartbeat: 64 attempts, then one probe in 32
+        assertThat(mapper.encodingStats()).isEqualTo(new EncodingSession.Stats(101, 65, 0, 35));
+        mapper.close();
+    }
+
+    @Test
+    void closeEndsTheEncodingSession() {
+        RecordMapper mapper = mapper(NullValueBehavior.DELETE);
+        mapper.map(record().build());
+        mapper.close();
+        mapper.close();
+        assertThatThrownBy(() -> mapper.map(record().build())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("EncodingSession is closed");
+        assertThat(mapper.map(record().tombstone().build())).as("a tombstone encodes nothing").isPresent();
     }
 }
