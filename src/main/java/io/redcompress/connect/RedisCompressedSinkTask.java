@@ -111,7 +111,7 @@ public class RedisCompressedSinkTask extends SinkTask {
                 RedisClientFactory.describeEndpoint(config), nanoClock);
         metrics = new SinkMetrics();
         inFlightLimits = new InFlightLimits(config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, metrics);
-        metrics.register(pluginMetrics());
+        metrics.register(pluginMetrics(), mapper::encodingStats);
         sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = nanoClock.getAsLong();
@@ -234,6 +234,9 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         if (sender != null) {
             sender.close();
+        }
+        if (mapper != null) {
+            mapper.close(); // frees the encoding session's native codec state; stop() runs on the task thread
         }
     }
 

@@ -496,6 +496,18 @@ class RedisCompressedSinkTaskTest {
             redis.failKey("d", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
             put(List.of(record().key("c").value("3").offset(3).build(), record().key("d").value("4").partition(1).offset(0).build()));
             assertThat(pluginMetricValues(metrics)).as("one per partition pipeline retried").containsEntry("retries-total", 2L);
+
+            // 64 values of one size that lz4 cannot shrink, then the codec is tried on one in 32 of them only
+            List<SinkRecord> incompressible = new ArrayList<>();
+            java.util.Random random = new java.util.Random(5);
+            for (int i = 0; i < 64 + 32; i++) {
+                byte[] value = new byte[200];
+                random.nextBytes(value);
+                incompressible.add(record().key("r" + i).value(value).partition(2).offset(i).build()); // 0 and 1 back off
+            }
+            put(incompressible);
+            assertThat(pluginMetricValues(metrics)).containsEntry("compression-attempted-total", 64L + 1)
+                    .containsEntry("compression-skipped-total", 31L);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.metrics.Gauge;
 import org.apache.kafka.common.metrics.PluginMetrics;
 
+import io.redcompress.connect.codec.EncodingSession;
 import io.redcompress.connect.mapping.RedisWrite;
 
 /**
@@ -31,10 +32,13 @@ public final class SinkMetrics {
     private volatile long inFlightPauses;
 
     /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
-    public void register(PluginMetrics pluginMetrics) {
+    public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding) {
         if (pluginMetrics == null) {
             return;
         }
+        gauge(pluginMetrics, "compression-attempted-total", "Values the codec was run on", () -> encoding.get().attempted());
+        gauge(pluginMetrics, "compression-skipped-total", "Values stored uncompressed without trying, because values of "
+                + "their size did not shrink by 3% lately (one in 32 is still tried)", () -> encoding.get().skipped());
         gauge(pluginMetrics, "values-written-total", "Values written to Redis (SET acknowledged)", () -> valuesWritten);
         gauge(pluginMetrics, "keys-deleted-total", "Keys deleted for tombstones (DEL acknowledged)", () -> keysDeleted);
         gauge(pluginMetrics, "bytes-original-total", "Serialised value bytes before compression", () -> originalBytes);
