@@ -186,16 +186,23 @@ public final class KeyTemplate {
     }
 
     public byte[] render(SinkRecord record) {
-        byte[] key = join(part -> {
-            if (part instanceof Topic) {
-                return topicBytes(record.topic());
+        // the loop of join(), without a lambda per record
+        byte[][] pieces = new byte[parts.size()][];
+        for (int i = 0; i < pieces.length; i++) {
+            Part part = parts.get(i);
+            if (part instanceof Literal literal) {
+                pieces[i] = literal.bytes();
+            } else if (part instanceof Topic) {
+                pieces[i] = topicBytes(record.topic());
             } else if (part instanceof Partition) {
-                return utf8(String.valueOf(record.kafkaPartition()));
+                pieces[i] = utf8(String.valueOf(record.kafkaPartition()));
             } else if (part instanceof Offset) {
-                return utf8(String.valueOf(record.kafkaOffset()));
+                pieces[i] = utf8(String.valueOf(record.kafkaOffset()));
+            } else {
+                pieces[i] = renderField(record, (RecordField) part);
             }
-            return renderField(record, (RecordField) part);
-        });
+        }
+        byte[] key = concat(pieces);
         if (key.length == 0) {
             throw new UnmappableValueException("key template '" + template + "' produced an empty key");
         }
@@ -205,11 +212,17 @@ public final class KeyTemplate {
     /** The literal parts as they are, each variable part as {@code variable} renders it; one exact-size array. */
     private byte[] join(java.util.function.Function<Part, byte[]> variable) {
         byte[][] pieces = new byte[parts.size()][];
-        int length = 0;
         for (int i = 0; i < pieces.length; i++) {
             Part part = parts.get(i);
             pieces[i] = part instanceof Literal literal ? literal.bytes() : variable.apply(part);
-            length += pieces[i].length;
+        }
+        return concat(pieces);
+    }
+
+    private static byte[] concat(byte[][] pieces) {
+        int length = 0;
+        for (byte[] piece : pieces) {
+            length += piece.length;
         }
         byte[] joined = new byte[length];
         int at = 0;

@@ -127,23 +127,14 @@ final class NodeLink implements AutoCloseable {
     }
 
     private static AsyncCommand<byte[], byte[], Object> mset(List<RedisWrite> writes, int from, int count) {
-        CommandArgs<byte[], byte[]> args = args();
-        for (int i = from; i < from + count; i++) {
-            RedisWrite.SetValue set = (RedisWrite.SetValue) writes.get(i);
-            args.addKey(set.key()).addValue(set.encodedValue());
-        }
-        return command(CommandType.MSET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
+        return command(CommandType.MSET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.keysAndValues(writes, from, count));
     }
 
     private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {
         if (write instanceof RedisWrite.SetValue set) {
-            CommandArgs<byte[], byte[]> args = args().addKey(set.key()).addValue(set.encodedValue());
-            if (set.ttlMillis() > 0) {
-                args.add("PX").add(set.ttlMillis());
-            }
-            return command(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args);
+            return command(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.set(set));
         }
-        return command(CommandType.DEL, new IntegerOutput<>(ByteArrayCodec.INSTANCE), args().addKey(write.key()));
+        return command(CommandType.DEL, new IntegerOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.key(write.key()));
     }
 
     private static CommandArgs<byte[], byte[]> args() {

@@ -1,0 +1,131 @@
+package io.redcompress.connect.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.netty.buffer.ByteBuf;
+import io.redcompress.connect.mapping.RedisWrite;
+
+/**
+ * The arguments of a write command, written straight into Lettuce's output buffer as RESP bulk strings. Lettuce's own
+ * {@link CommandArgs} keeps an object per argument and renders every length prefix through {@code Long.toString}: for
+ * an MSET of hundreds of keys that was most of the event loop's work and a String per argument. The encoded bytes are
+ * the same.
+ */
+abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
+
+    private static final byte[] PX = "PX".getBytes(StandardCharsets.US_ASCII);
+
+    BulkArgs() {
+        super(ByteArrayCodec.INSTANCE);
+    }
+
+    /** {@code key value} for each SET of the run, for MSET. */
+    static BulkArgs keysAndValues(List<RedisWrite> writes, int from, int count) {
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 2 * count;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                int size = 0;
+                for (int i = from; i < from + count; i++) {
+                    RedisWrite.SetValue set = (RedisWrite.SetValue) writes.get(i);
+                    size += bulkLength(set.key().length) + bulkLength(set.encodedValue().length);
+                }
+                buf.ensureWritable(size);
+                for (int i = from; i < from + count; i++) {
+                    RedisWrite.SetValue set = (RedisWrite.SetValue) writes.get(i);
+                    writeBulk(buf, set.key());
+                    writeBulk(buf, set.encodedValue());
+                }
+            }
+
+            @Override
+            public String toCommandString() {
+                return count + " keys and values";
+            }
+        };
+    }
+
+    /** {@code key value [PX ttl]}, for SET. */
+    static BulkArgs set(RedisWrite.SetValue set) {
+        byte[] ttl = set.ttlMillis() > 0 ? Long.toString(set.ttlMillis()).getBytes(StandardCharsets.US_ASCII) : null;
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return ttl == null ? 2 : 4;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, set.key());
+                writeBulk(buf, set.encodedValue());
+                if (ttl != null) {
+                    writeBulk(buf, PX);
+                    writeBulk(buf, ttl);
+                }
+            }
+
+            @Override
+            public String toCommandString() {
+                return "key value" + (ttl == null ? "" : " PX " + set.ttlMillis());
+            }
+        };
+    }
+
+    /** {@code key}, for DEL. */
+    static BulkArgs key(byte[] key) {
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 1;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, key);
+            }
+
+            @Override
+            public String toCommandString() {
+                return "key";
+            }
+        };
+    }
+
+    /** Bytes of {@code $<length>\r\n<bytes>\r\n}. */
+    static int bulkLength(int length) {
+        return 1 + digits(length) + 2 + length + 2;
+    }
+
+    static void writeBulk(ByteBuf buf, byte[] bytes) {
+        buf.writeByte('$');
+        writeDecimal(buf, bytes.length);
+        buf.writeByte('\r').writeByte('\n');
+        buf.writeBytes(bytes);
+        buf.writeByte('\r').writeByte('\n');
+    }
+
+    private static int digits(int value) {
+        int digits = 1;
+        for (int v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        return digits;
+    }
+
+    private static void writeDecimal(ByteBuf buf, int value) {
+        int divisor = 1;
+        while (value / divisor >= 10) {
+            divisor *= 10;
+        }
+        for (; divisor > 0; divisor /= 10) {
+            buf.writeByte('0' + value / divisor % 10);
+        }
+    }
+}
