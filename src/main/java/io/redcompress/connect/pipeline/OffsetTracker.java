@@ -38,6 +38,9 @@ public final class OffsetTracker {
             if (tail > head && offsets[tail - 1] < offset) {
                 return -tail - 1;
             }
+            if (tail > head && offsets[head] == offset) {
+                return head; // acknowledgements mostly come in offset order
+            }
             return Arrays.binarySearch(offsets, head, tail, offset);
         }
 
