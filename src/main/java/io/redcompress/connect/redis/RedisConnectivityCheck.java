@@ -57,7 +57,7 @@ public final class RedisConnectivityCheck {
         String endpoint = RedisClientFactory.describeEndpoint(config);
         LettuceConnection redis;
         try {
-            redis = RedisClientFactory.connect(config);
+            redis = connectOnceMoreIfClosedEarly(config);
         } catch (ConfigException e) {
             return new Checked(List.of(new Problem(configKeyNamedIn(e.getMessage()), e.getMessage())), Optional.empty());
         } catch (RuntimeException e) {
@@ -69,6 +69,25 @@ public final class RedisConnectivityCheck {
             return new Checked(problems, Optional.empty());
         }
         return new Checked(List.of(), Optional.of(redis));
+    }
+
+    /**
+     * A connection that closes during Lettuce's handshake ("Connection closed prematurely", seen now and then on a loaded
+     * machine, with good and with wrong credentials) says nothing about the setting at fault: a second attempt gets
+     * Redis's own answer, such as WRONGPASS, so the problem names the right key.
+     */
+    private static LettuceConnection connectOnceMoreIfClosedEarly(RedisSinkConfig config) {
+        try {
+            return RedisClientFactory.connect(config);
+        } catch (ConfigException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (!causeChain(e).contains("closed prematurely")) {
+                throw e;
+            }
+            log.debug("The connection to Redis closed during the handshake ({}); connecting once more", causeChain(e));
+            return RedisClientFactory.connect(config);
+        }
     }
 
     private static List<Problem> checks(LettuceConnection redis, RedisSinkConfig config, String endpoint, byte[] sampleKey,

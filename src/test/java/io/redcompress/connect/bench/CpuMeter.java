@@ -12,6 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
 import com.sun.management.OperatingSystemMXBean;
 import com.sun.management.ThreadMXBean;
 
@@ -33,7 +37,8 @@ final class CpuMeter {
 
     /** What one measurement found. */
     record Report(Map<String, Long> nanosByGroup, int threadsCounted, int threadsEnded, long heapMaxBytes,
-                  long processCpuNanos, Map<String, Long> countedNanosByName, Map<String, Long> otherNanosByName) {
+                  long processCpuNanos, Map<String, Long> countedNanosByName, Map<String, Long> otherNanosByName,
+                  long inFlightRecordsMax, long inFlightBytesMax) {
 
         long countedNanos() {
             return nanosByGroup.values().stream().mapToLong(Long::longValue).sum();
@@ -45,6 +50,7 @@ final class CpuMeter {
 
     private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+    private static final MBeanServer JMX = ManagementFactory.getPlatformMBeanServer();
     private static final OperatingSystemMXBean OS = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private final Classifier classifier;
@@ -54,6 +60,8 @@ final class CpuMeter {
     private final Thread sampler;
     private volatile boolean running = true;
     private volatile long heapMax;
+    private volatile long inFlightRecordsMax;
+    private volatile long inFlightBytesMax;
 
     private CpuMeter(Classifier classifier, long intervalMillis) {
         this.classifier = classifier;
@@ -98,6 +106,28 @@ final class CpuMeter {
                     before != null && before.group() != null && group == null ? before.name() : name, nanos));
         }
         heapMax = Math.max(heapMax, MEMORY.getHeapMemoryUsage().getUsed());
+        inFlightRecordsMax = Math.max(inFlightRecordsMax, pluginMetricSum("records-in-flight"));
+        inFlightBytesMax = Math.max(inFlightBytesMax, pluginMetricSum("bytes-in-flight"));
+    }
+
+    /** A connector plugin metric summed over every task that publishes it (JMX, kafka.connect:type=plugins). */
+    private static long pluginMetricSum(String attribute) {
+        long sum = 0;
+        try {
+            for (ObjectName task : JMX.queryNames(new ObjectName("kafka.connect:type=plugins,*"), null)) {
+                try {
+                    Object value = JMX.getAttribute(task, attribute);
+                    if (value instanceof Number number) {
+                        sum += number.longValue();
+                    }
+                } catch (JMException e) {
+                    // a plugin without this metric (the do-nothing sink)
+                }
+            }
+        } catch (JMException e) {
+            return 0;
+        }
+        return sum;
     }
 
     /** A last sample, then the CPU time of each group since the start; the sampler ends. */
@@ -131,6 +161,7 @@ final class CpuMeter {
             }
             byGroup.merge(thread.group(), delta, Long::sum);
         }
-        return new Report(byGroup, counted, ended, heapMax, processCpu, countedByName, others);
+        return new Report(byGroup, counted, ended, heapMax, processCpu, countedByName, others, inFlightRecordsMax,
+                inFlightBytesMax);
     }
 }

@@ -32,6 +32,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.redcompress.connect.it.ConnectAndRedis;
 import io.redcompress.connect.testing.PluginJars;
+import io.redcompress.connect.testing.RespClient;
 import io.redcompress.connect.testing.SampleData;
 
 /**
@@ -63,12 +64,13 @@ public final class ThroughputBench {
     record Options(List<String> payloads, Integer records, Integer warmupRecords, List<String> variants, int partitions,
                    int tasks, int rounds, Integer maxPollRecords, int offsetFlushMillis, int lettuceBatch, boolean latency,
                    String latencyCodec, int latencySeconds, int latencySampleEvery, Double latencyRate, Path pluginPath,
-                   int timeoutSeconds, boolean verbose) {
+                   int timeoutSeconds, boolean verbose, int redisPauseMillis) {
 
         static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
                 + "(a codec name: the connector with compression.codec=<name>) --partitions N (1) --tasks N (1) "
                 + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
+                + "--redis-pause-ms N (0: stall Redis's writes that long, CLIENT PAUSE, once the first key is in) "
                 + "--lettuce-batch N (500) --latency --latency-codec C (lz4) --latency-seconds N (15) "
                 + "--latency-sample N (every 20th record) --latency-rate R (default: half the codec's measured rate) "
                 + "--plugin-path DIR (target/plugin) --timeout-seconds N (600 per run) --verbose";
@@ -91,6 +93,7 @@ public final class ThroughputBench {
             Double latencyRate = null;
             Path pluginPath = Path.of(System.getProperty("plugin.dir", "target/plugin"));
             int timeout = 600;
+            int redisPauseMillis = 0;
             boolean verbose = false;
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
@@ -120,6 +123,7 @@ public final class ThroughputBench {
                     case "--latency-rate" -> latencyRate = Double.parseDouble(value);
                     case "--plugin-path" -> pluginPath = Path.of(value);
                     case "--timeout-seconds" -> timeout = Integer.parseInt(value);
+                    case "--redis-pause-ms" -> redisPauseMillis = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "; " + USAGE);
                 }
             }
@@ -129,7 +133,8 @@ public final class ThroughputBench {
                 }
             }
             return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
-                    latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose);
+                    latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose,
+                    redisPauseMillis);
         }
 
         int records(String payload) {
@@ -263,9 +268,11 @@ public final class ThroughputBench {
     Run run(String variant, String label, Workload workload, int records) throws Exception {
         Run run = variant.equals("lettuce") ? runLettuce(label, workload, records) : runConnector(variant, label, workload, records);
         System.out.printf(Locale.ROOT, "[bench] %-8s %-7s %,9d records in %6.2f s: %,9.0f records/s, worker CPU %6.2f us/record in %s "
-                        + "(threads counted %d, ended before the end %d), heap max %,d MB%n", variant, label, records,
+                        + "(threads counted %d, ended before the end %d), heap max %,d MB, in flight at most %,d records / %,d KB%n",
+                variant, label, records,
                 run.nanos() / 1e9, run.recordsPerSecond(), run.workerCpuMicros(), run.cpu().nanosByGroup().keySet(),
-                run.cpu().threadsCounted(), run.cpu().threadsEnded(), run.cpu().heapMaxBytes() >> 20);
+                run.cpu().threadsCounted(), run.cpu().threadsEnded(), run.cpu().heapMaxBytes() >> 20,
+                run.cpu().inFlightRecordsMax(), run.cpu().inFlightBytesMax() >> 10);
         if (options.verbose()) {
             printByName(run, run.cpu().countedNanosByName(), "counted");
             printByName(run, run.cpu().otherNanosByName(), "not counted");
@@ -289,7 +296,11 @@ public final class ThroughputBench {
         long redisCpuBefore = redisCpuNanos();
         long began = System.nanoTime();
         cluster.connect.configureConnector(name, config);
+        Thread pauser = options.redisPauseMillis() > 0 && !variant.equals("noop") ? pauseRedisOnceWriting() : null;
         long committed = awaitCommitted(name, endOffsets, began);
+        if (pauser != null) {
+            pauser.join();
+        }
         // before the connector is deleted: its task threads and Lettuce threads are still there to be read
         CpuMeter.Report cpu = meter.stop();
         long redisCpu = redisCpuNanos() - redisCpuBefore;
@@ -305,6 +316,22 @@ public final class ThroughputBench {
         deleteConnector(name);
         cluster.connect.kafka().deleteTopic(name);
         return new Run(variant, records, committed - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu);
+    }
+
+    /** Stalls Redis's writes for --redis-pause-ms once the first key is in, so the bound on writes in flight is met. */
+    private Thread pauseRedisOnceWriting() {
+        Thread pauser = new Thread(() -> {
+            try (RespClient client = cluster.redis.client()) {
+                while (client.dbsize() == 0) {
+                    Thread.sleep(1);
+                }
+                client.command("CLIENT", "PAUSE", Integer.toString(options.redisPauseMillis()), "WRITE");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bench-redis-pause");
+        pauser.start();
+        return pauser;
     }
 
     Map<String, String> connectorConfig(String name, String variant) {
@@ -521,15 +548,15 @@ public final class ThroughputBench {
                 + "pipelined SET, batches of %d, no Kafka%n", options.offsetFlushMillis(), COMMIT_POLL_MILLIS,
                 options.maxPollRecords() == null ? "the worker's default" : options.maxPollRecords(), options.lettuceBatch());
         System.out.println("| variant | records/s | vs noop | worker CPU us/record | vs noop | task or sender | lettuce "
-                + "| consumer | redis-server us/record | JVM us/record | heap max MB |");
-        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+                + "| consumer | redis-server us/record | JVM us/record | heap max MB | in flight max (records, KB) |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (Map.Entry<String, List<Run>> entry : byVariant.entrySet()) {
             List<Run> runs = entry.getValue();
             BenchStats.Spread rate = spread(runs, Run::recordsPerSecond);
             BenchStats.Spread cpu = spread(runs, Run::workerCpuMicros);
             double redis = runs.stream().allMatch(r -> r.redisCpuNanos() >= 0)
                     ? spread(runs, r -> r.micros(r.redisCpuNanos())).median() : Double.NaN;
-            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %s | %.2f (%.2f-%.2f) | %s | %.2f | %.2f | %.2f | %s | %.2f | %,d |%n",
+            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %s | %.2f (%.2f-%.2f) | %s | %.2f | %.2f | %.2f | %s | %.2f | %,d | %,d, %,d |%n",
                     variantName(entry.getKey()), rate.median(), rate.min(), rate.max(),
                     noopRate == null ? "-" : String.format(Locale.ROOT, "%.2fx", rate.median() / noopRate.median()),
                     cpu.median(), cpu.min(), cpu.max(),
@@ -539,7 +566,9 @@ public final class ThroughputBench {
                     spread(runs, r -> r.groupMicros("consumer")).median(),
                     Double.isNaN(redis) ? "n/a" : String.format(Locale.ROOT, "%.2f", redis),
                     spread(runs, r -> r.micros(r.cpu().processCpuNanos())).median(),
-                    runs.stream().mapToLong(r -> r.cpu().heapMaxBytes()).max().orElse(0) >> 20);
+                    runs.stream().mapToLong(r -> r.cpu().heapMaxBytes()).max().orElse(0) >> 20,
+                    runs.stream().mapToLong(r -> r.cpu().inFlightRecordsMax()).max().orElse(0),
+                    runs.stream().mapToLong(r -> r.cpu().inFlightBytesMax()).max().orElse(0) >> 10);
         }
         // a run ends at the first commit read after the last record: up to one commit interval and one read late
         double resolutionSeconds = (options.offsetFlushMillis() + COMMIT_POLL_MILLIS) / 1000.0;
@@ -553,7 +582,9 @@ public final class ThroughputBench {
         });
         System.out.println("(worker CPU: the task threads, the Lettuce threads and the consumer's heartbeat thread; for "
                 + "lettuce the sending thread and its Lettuce threads. JVM: the whole bench process, broker included. "
-                + "Heap max: the shared JVM's highest heap use in any round, context only.)");
+                + "Heap max: the shared JVM's highest heap use in any round, context only. In flight: the task metrics "
+                + "records-in-flight and bytes-in-flight (estimated heap, bounded by max.in.flight.bytes), highest sample, "
+                + "summed over tasks.)");
     }
 
     private static BenchStats.Spread spread(List<Run> runs, ToDoubleFunction<Run> metric) {
