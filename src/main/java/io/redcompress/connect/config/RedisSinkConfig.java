@@ -196,7 +196,7 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String REDIS_WAIT_TIMEOUT_MS_DISPLAY = "Replica wait timeout (ms)";
 
     public static final String MAX_IN_FLIGHT_RECORDS = "max.in.flight.records.per.partition";
-    public static final int MAX_IN_FLIGHT_RECORDS_DEFAULT = 20_000;
+    public static final int MAX_IN_FLIGHT_RECORDS_DEFAULT = 5_000;
     private static final String MAX_IN_FLIGHT_RECORDS_DOC = "How many records of one partition may be sent to Redis and not yet "
             + "settled. put() sends and returns; replies are settled in later put() calls and before every offset commit. "
             + "A partition with more in flight is paused (the task thread never blocks on it) and resumed once half of it is "
@@ -204,7 +204,7 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String MAX_IN_FLIGHT_RECORDS_DISPLAY = "Max records in flight per partition";
 
     public static final String MAX_IN_FLIGHT_BYTES = "max.in.flight.bytes";
-    public static final long MAX_IN_FLIGHT_BYTES_DEFAULT = 64L * 1024 * 1024;
+    public static final long MAX_IN_FLIGHT_BYTES_DEFAULT = 32L * 1024 * 1024;
     private static final String MAX_IN_FLIGHT_BYTES_DOC = "How much heap the task's records in flight to Redis may hold, "
             + "estimated (key, encoded value, the record's original value and about 256 bytes of objects per record). Every "
             + "partition writes to every Redis node, so this also bounds what one slow node can hold back: when it is "

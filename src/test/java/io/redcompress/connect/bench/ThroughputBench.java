@@ -64,13 +64,14 @@ public final class ThroughputBench {
     record Options(List<String> payloads, Integer records, Integer warmupRecords, List<String> variants, int partitions,
                    int tasks, int rounds, Integer maxPollRecords, int offsetFlushMillis, int lettuceBatch, boolean latency,
                    String latencyCodec, int latencySeconds, int latencySampleEvery, Double latencyRate, Path pluginPath,
-                   int timeoutSeconds, boolean verbose, int redisPauseMillis) {
+                   int timeoutSeconds, boolean verbose, int redisPauseMillis, Map<String, String> connectorSettings) {
 
         static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
                 + "(a codec name: the connector with compression.codec=<name>) --partitions N (1) --tasks N (1) "
                 + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
                 + "--redis-pause-ms N (0: stall Redis's writes that long, CLIENT PAUSE, once the first key is in) "
+                + "--set key=value (a connector setting, repeatable) "
                 + "--lettuce-batch N (500) --latency --latency-codec C (lz4) --latency-seconds N (15) "
                 + "--latency-sample N (every 20th record) --latency-rate R (default: half the codec's measured rate) "
                 + "--plugin-path DIR (target/plugin) --timeout-seconds N (600 per run) --verbose";
@@ -94,6 +95,7 @@ public final class ThroughputBench {
             Path pluginPath = Path.of(System.getProperty("plugin.dir", "target/plugin"));
             int timeout = 600;
             int redisPauseMillis = 0;
+            Map<String, String> connectorSettings = new java.util.LinkedHashMap<>();
             boolean verbose = false;
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
@@ -124,6 +126,7 @@ public final class ThroughputBench {
                     case "--plugin-path" -> pluginPath = Path.of(value);
                     case "--timeout-seconds" -> timeout = Integer.parseInt(value);
                     case "--redis-pause-ms" -> redisPauseMillis = Integer.parseInt(value);
+                    case "--set" -> connectorSettings.put(value.substring(0, value.indexOf('=')), value.substring(value.indexOf('=') + 1));
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "; " + USAGE);
                 }
             }
@@ -134,7 +137,7 @@ public final class ThroughputBench {
             }
             return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
                     latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose,
-                    redisPauseMillis);
+                    redisPauseMillis, connectorSettings);
         }
 
         int records(String payload) {
@@ -342,6 +345,7 @@ public final class ThroughputBench {
             config.put("connector.class", NoopSinkConnector.class.getName());
         } else {
             config.put("compression.codec", variant);
+            config.putAll(options.connectorSettings());
         }
         if (options.maxPollRecords() != null) {
             config.put("consumer.override.max.poll.records", Integer.toString(options.maxPollRecords()));
