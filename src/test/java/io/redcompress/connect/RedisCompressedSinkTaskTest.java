@@ -297,28 +297,48 @@ class RedisCompressedSinkTaskTest {
         assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
     }
 
+    /**
+     * A Redis whose replies arrive {@code delayMillis} later, on another thread, as they do from Lettuce; it counts
+     * the writes outstanding and their most at once.
+     */
+    private static final class DelayedRedis implements RedisWriteSender {
+        final AtomicInteger outstanding = new AtomicInteger();
+        final AtomicInteger maxOutstanding = new AtomicInteger();
+        private final ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
+        private final long delayMillis;
+        private final boolean keepsOrder;
+
+        DelayedRedis(long delayMillis, boolean keepsOrder) {
+            this.delayMillis = delayMillis;
+            this.keepsOrder = keepsOrder;
+        }
+
+        @Override
+        public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+            maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
+            CompletableFuture<List<WriteResult>> done = new CompletableFuture<>();
+            replies.schedule(() -> {
+                outstanding.addAndGet(-writes.size());
+                done.complete(writes.stream().map(WriteResult::acknowledged).toList());
+            }, delayMillis, TimeUnit.MILLISECONDS);
+            return done;
+        }
+
+        @Override
+        public boolean keepsOrderAcrossPipelines() {
+            return keepsOrder;
+        }
+
+        @Override
+        public void close() {
+            replies.shutdownNow();
+        }
+    }
+
     @Test
     void putReturnsWithoutWaitingForRedisAndAPartitionWithTooMuchInFlightIsPausedUntilHalfIsSettled() throws Exception {
-        // replies arrive later, on another thread, as they do from Lettuce
-        AtomicInteger outstanding = new AtomicInteger();
-        AtomicInteger maxOutstanding = new AtomicInteger();
-        ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
-        RedisWriteSender slowRedis = new RedisWriteSender() {
-            @Override
-            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
-                maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
-                CompletableFuture<List<WriteResult>> done = new CompletableFuture<>();
-                replies.schedule(() -> {
-                    outstanding.addAndGet(-writes.size());
-                    done.complete(writes.stream().map(WriteResult::acknowledged).toList());
-                }, 200, TimeUnit.MILLISECONDS);
-                return done;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        DelayedRedis slowRedis = new DelayedRedis(200, true);
+        AtomicInteger outstanding = slowRedis.outstanding;
         RedisCompressedSinkTask slowTask = new RedisCompressedSinkTask(config -> slowRedis);
         FakeSinkTaskContext context = new FakeSinkTaskContext(true);
         slowTask.initialize(context);
@@ -340,39 +360,16 @@ class RedisCompressedSinkTaskTest {
             assertThat(context.resumed).containsExactlyInAnyOrder(P0, P1);
             assertThat(slowTask.preCommit(Map.of(P0, new OffsetAndMetadata(200), P1, new OffsetAndMetadata(200))))
                     .containsEntry(P0, new OffsetAndMetadata(200)).containsEntry(P1, new OffsetAndMetadata(200));
-            assertThat(maxOutstanding.get()).isEqualTo(400);
+            assertThat(slowRedis.maxOutstanding.get()).isEqualTo(400);
         } finally {
             slowTask.stop();
-            replies.shutdownNow();
         }
     }
 
     @Test
     void whereRedirectsCanReorderWritesAPartitionHasOnePipelineInFlightAtATime() {
-        AtomicInteger outstanding = new AtomicInteger();
-        AtomicInteger maxOutstanding = new AtomicInteger();
-        ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
-        RedisWriteSender clusterLike = new RedisWriteSender() {
-            @Override
-            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
-                maxOutstanding.accumulateAndGet(outstanding.addAndGet(writes.size()), Math::max);
-                CompletableFuture<List<WriteResult>> done = new CompletableFuture<>();
-                replies.schedule(() -> {
-                    outstanding.addAndGet(-writes.size());
-                    done.complete(writes.stream().map(WriteResult::acknowledged).toList());
-                }, 50, TimeUnit.MILLISECONDS);
-                return done;
-            }
-
-            @Override
-            public boolean keepsOrderAcrossPipelines() {
-                return false;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        DelayedRedis clusterLike = new DelayedRedis(50, false);
+        AtomicInteger outstanding = clusterLike.outstanding;
         RedisCompressedSinkTask clusterTask = new RedisCompressedSinkTask(config -> clusterLike);
         clusterTask.initialize(new FakeSinkTaskContext(true));
         clusterTask.start(Map.of("key.template", "${key}"));
@@ -381,10 +378,9 @@ class RedisCompressedSinkTaskTest {
                 clusterTask.put(List.of(record().key("k").value("v" + poll).offset(poll).build()));
                 assertThat(outstanding.get()).as("the previous pipeline settled before this one went").isEqualTo(1);
             }
-            assertThat(maxOutstanding.get()).isEqualTo(1);
+            assertThat(clusterLike.maxOutstanding.get()).isEqualTo(1);
         } finally {
             clusterTask.stop();
-            replies.shutdownNow();
         }
     }
 
