@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -31,6 +32,7 @@ import io.redcompress.connect.mapping.UndecodableRecordException;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
+import io.redcompress.connect.pipeline.PartitionFailure;
 import io.redcompress.connect.pipeline.PartitionBackoff;
 import io.redcompress.connect.pipeline.PartitionPauses;
 import io.redcompress.connect.pipeline.PartitionPipelines;
@@ -66,6 +68,9 @@ public class RedisCompressedSinkTask extends SinkTask {
     private long lastSummaryNanos;
     private PartitionBackoff backoff;
     private InFlightLimits inFlightLimits;
+    private PartitionPauses pauses;
+    /** Failures preCommit() found, rewound by the next put(): see preCommit(). */
+    private final List<PartitionFailure> failuresFoundAtCommit = new ArrayList<>();
 
     public RedisCompressedSinkTask() {
         this.senderFactory = RedisCompressedSinkTask::connectToRedis;
@@ -105,7 +110,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         mapper = TaskComponents.recordMapper(config);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
-        PartitionPauses pauses = new PartitionPauses(context);
+        pauses = new PartitionPauses(context);
         backoff = new PartitionBackoff(new RetryBudget(config.maxRetries(), config.retryBackoffMillis(),
                 config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context, pauses,
                 RedisClientFactory.describeEndpoint(config), nanoClock);
@@ -149,6 +154,11 @@ public class RedisCompressedSinkTask extends SinkTask {
     @Override
     public void put(Collection<SinkRecord> records) {
         backoff.resumeDue();
+        if (!failuresFoundAtCommit.isEmpty()) {
+            List<PartitionFailure> failures = List.copyOf(failuresFoundAtCommit);
+            failuresFoundAtCommit.clear();
+            settled(new PartitionPipelines.Settled(failures, Set.of()));
+        }
         settled(pipelines.settleReady());
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
         TopicPartition partition = null;
@@ -211,9 +221,26 @@ public class RedisCompressedSinkTask extends SinkTask {
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
         backoff.resumeDue();
-        settled(pipelines.settleAll());
+        PartitionPipelines.Settled settled = pipelines.settleAll();
+        if (!settled.succeeded().isEmpty()) {
+            backoff.succeeded(settled.succeeded());
+        }
+        // not rewound here: Connect asks for these offsets also while it revokes partitions, and seeks every rewind at
+        // its next poll, when a revoked partition is no longer assigned (the seek would fail the task); the next put()
+        // rewinds and pauses them, before it looks at a record, and close() drops those of revoked partitions.
+        // Unacknowledged, they hold this commit back either way
+        failuresFoundAtCommit.addAll(settled.failures());
         inFlightLimits.apply(pipelines);
         return offsets.committableOffsets(currentOffsets);
+    }
+
+    /**
+     * Connect pauses again, on assignment, a partition this task had paused when it was revoked; close() forgot it, so
+     * nothing would ever resume it. A partition this task does not hold paused is resumed.
+     */
+    @Override
+    public void open(Collection<TopicPartition> partitions) {
+        pauses.resumeUnlessPaused(partitions);
     }
 
     @Override
@@ -221,6 +248,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         // Connect asked preCommit() for these partitions' offsets just before, which settled what was in flight; what
         // was sent since is abandoned, never committed: the partition's next owner writes it again from the commit
         pipelines.abandon(partitions);
+        failuresFoundAtCommit.removeIf(failure -> partitions.contains(failure.partition()));
         offsets.forget(partitions);
         backoff.forget(partitions);
         inFlightLimits.forget(partitions);

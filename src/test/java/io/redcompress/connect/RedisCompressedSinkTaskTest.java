@@ -285,7 +285,40 @@ class RedisCompressedSinkTaskTest {
         // Connect keys currentOffsets, rewinds and pauses by the original topic too: a tracker keyed by "renamed"
         // would see nothing pending for devices-0 and commit Connect's consumed offset, past the failed record
         assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(2)))).containsExactly(Map.entry(P0, new OffsetAndMetadata(1)));
+        task.put(List.of()); // a failure found by preCommit is rewound by the next put()
         assertThat(context.rewinds).containsExactly(Map.entry(P0, 1L));
+    }
+
+    @Test
+    void aFailureFoundWhileConnectCommitsForARevocationIsNeverRewoundOnceThePartitionIsGone() {
+        FakeSinkTaskContext context = start(true, Map.of());
+        context.assignment.addAll(List.of(P0, P1));
+        redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        task.put(List.of(record().key("a").value("1").offset(0).build()));
+        // Connect revokes P0: it asks for the offsets (the pipeline settles there and fails), then closes the partition
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(1)))).doesNotContainKey(P0);
+        task.close(List.of(P0));
+        context.assignment.remove(P0);
+        task.put(List.of());
+        // a rewind of P0 would make Connect seek a partition it no longer has at its next poll, failing the task
+        assertThat(context.rewinds).isEmpty();
+        assertThat(context.paused).isEmpty();
+    }
+
+    @Test
+    void aPartitionPausedWhenRevokedIsResumedWhenItComesBackToTheTask() {
+        FakeSinkTaskContext context = start(true, Map.of("max.in.flight.records.per.partition", "1"));
+        context.assignment.addAll(List.of(P0, P1));
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        redis.holdReplies(never);
+        task.put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").offset(1).build()));
+        assertThat(context.paused).as("two in flight, over a bound of one").containsExactly(P0);
+
+        task.close(List.of(P0, P1));
+        // Connect keeps the partitions a task paused in its own set and pauses them again when they are assigned anew
+        task.open(List.of(P0, P1));
+        assertThat(context.paused).as("nothing this task holds paused stays paused").isEmpty();
+        never.complete(null);
     }
 
     @Test

@@ -60,6 +60,14 @@ public final class PartitionPauses {
         partitions.forEach(paused::remove);
     }
 
+    /** Resumes each of these partitions that this task does not hold paused (on assignment: see the task's open()). */
+    public void resumeUnlessPaused(Collection<TopicPartition> partitions) {
+        TopicPartition[] notPaused = partitions.stream().filter(tp -> !paused.containsKey(tp)).toArray(TopicPartition[]::new);
+        if (notPaused.length > 0) {
+            context.resume(notPaused);
+        }
+    }
+
     /** Connect consumed the wake-up time at its last poll: a new put() starts with none asked for. */
     public void pollHappened() {
         wakeUpRequestedMillis = Long.MAX_VALUE;

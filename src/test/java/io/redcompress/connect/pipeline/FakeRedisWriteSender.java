@@ -30,10 +30,17 @@ public final class FakeRedisWriteSender implements RedisWriteSender {
     public final List<List<RedisWrite>> pipelinesSent = new ArrayList<>();
     private final List<FailureRule> rules = new ArrayList<>();
     public boolean closed;
+    private CompletableFuture<Void> held = CompletableFuture.completedFuture(null);
 
     /** The next {@code times} writes to {@code key} fail with this kind and reply. */
     public FakeRedisWriteSender failKey(String key, FailureKind kind, String reply, int times) {
         rules.add(new FailureRule(w -> new String(w.key(), StandardCharsets.UTF_8).equals(key), kind, reply, new int[] {times}));
+        return this;
+    }
+
+    /** Replies from now on arrive only once {@code until} completes (they are applied at once, as Redis would). */
+    public FakeRedisWriteSender holdReplies(CompletableFuture<Void> until) {
+        this.held = until;
         return this;
     }
 
@@ -56,7 +63,7 @@ public final class FakeRedisWriteSender implements RedisWriteSender {
             }
             results.add(WriteResult.acknowledged(write));
         }
-        return CompletableFuture.completedFuture(results);
+        return held.thenApply(ignored -> results);
     }
 
     public int writesSent() {
