@@ -71,6 +71,8 @@ public class RedisCompressedSinkTask extends SinkTask {
     private PartitionPauses pauses;
     /** Failures preCommit() found, rewound by the next put(): see preCommit(). */
     private final List<PartitionFailure> failuresFoundAtCommit = new ArrayList<>();
+    /** A failure of the task that preCommit() found, thrown by the next put(): see preCommit(). */
+    private ConnectException taskFailureFoundAtCommit;
 
     public RedisCompressedSinkTask() {
         this.senderFactory = RedisCompressedSinkTask::connectToRedis;
@@ -153,6 +155,9 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
+        if (taskFailureFoundAtCommit != null) {
+            throw taskFailureFoundAtCommit;
+        }
         backoff.resumeDue();
         if (!failuresFoundAtCommit.isEmpty()) {
             List<PartitionFailure> failures = List.copyOf(failuresFoundAtCommit);
@@ -221,7 +226,15 @@ public class RedisCompressedSinkTask extends SinkTask {
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
         backoff.resumeDue();
-        PartitionPipelines.Settled settled = pipelines.settleAll();
+        PartitionPipelines.Settled settled;
+        try {
+            settled = pipelines.settleAll();
+        } catch (ConnectException e) {
+            // Connect catches what preCommit throws, rewinds every partition to its last commit and keeps the task
+            // running: the task fails at the next put() instead, and nothing is committed meanwhile
+            taskFailureFoundAtCommit = e;
+            return Map.of();
+        }
         if (!settled.succeeded().isEmpty()) {
             backoff.succeeded(settled.succeeded());
         }

@@ -306,6 +306,33 @@ class RedisCompressedSinkTaskTest {
     }
 
     @Test
+    void aSettingLevelRefusalFoundByTheCommitFailsTheTaskAtTheNextPutAndCommitsNothing() {
+        start(true, Map.of());
+        redis.failKey("a", FailureKind.FATAL, "NOPERM this user has no permissions to run the 'set' command", 1);
+        task.put(List.of(record().key("a").value("1").offset(0).build()));
+        // Connect would catch an exception here, rewind and keep the task running
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(1)))).isEmpty();
+        assertThatThrownBy(() -> task.put(List.of(record().key("a").value("1").offset(0).build())))
+                .isInstanceOf(ConnectException.class).hasMessageContaining("topic=devices partition=0 offset=0")
+                .hasMessageContaining("concerns a setting");
+    }
+
+    @Test
+    void aWriteToBeSentAgainAfterARefusedBatchCostsNoRetryNorBackoff() {
+        FakeSinkTaskContext context = start(true, Map.of("max.retries", "0"));
+        redis.failKey("b", FailureKind.RESEND, "MSET failed: NOPERM this user has no permissions to run the 'mset' command", 1);
+        SinkRecord a = record().key("a").value("1").offset(0).build();
+        SinkRecord b = record().key("b").value("2").offset(1).build();
+        put(List.of(a, b));
+        assertThat(context.rewinds).containsEntry(P0, 1L);
+        assertThat(context.lastTimeoutMs).as("at once, not after retry.backoff.ms").isEqualTo(1);
+        connectRewinds(context);
+        put(List.of(b)); // the redelivery, one poll later: max.retries=0 is not spent
+        assertThat(stored("b")).isEqualTo("2");
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(2));
+    }
+
+    @Test
     void aPartitionPausedWhenRevokedIsResumedWhenItComesBackToTheTask() {
         FakeSinkTaskContext context = start(true, Map.of("max.in.flight.records.per.partition", "1"));
         context.assignment.addAll(List.of(P0, P1));

@@ -3,8 +3,10 @@ package io.redcompress.connect.pipeline;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -48,6 +50,8 @@ public final class PartitionBackoff {
     private final String endpoint;
     private final LongSupplier nanoClock;
     private final Map<TopicPartition, Stall> stalls = new HashMap<>();
+    /** Rewound to be sent again at once, without a backoff (PartitionFailure.countsAsRetry false). */
+    private final Set<TopicPartition> resending = new HashSet<>();
 
     public PartitionBackoff(RetryBudget budget, SinkTaskContext context, String endpoint, LongSupplier nanoClock) {
         this(budget, context, new PartitionPauses(context), endpoint, nanoClock);
@@ -72,6 +76,14 @@ public final class PartitionBackoff {
         long now = nanoClock.getAsLong();
         for (PartitionFailure failure : failures) {
             TopicPartition partition = failure.partition();
+            if (!failure.countsAsRetry()) {
+                // sent again from there at the next put(), in order: paused only so that this put() sends nothing of it
+                log.debug("Writing partition {} again from offset {}: {}", partition, failure.firstFailed().offset(), failure.reason());
+                context.offset(partition, failure.firstFailed().offset());
+                pauses.pause(partition, PartitionPauses.Reason.BACKOFF);
+                resending.add(partition);
+                continue;
+            }
             int retry = budget.recordFailure(partition);
             if (budget.exhausted(retry)) {
                 throw new ConnectException("Writing to Redis at " + endpoint + " failed for partition " + partition
@@ -118,7 +130,7 @@ public final class PartitionBackoff {
     /** True while the partition waits out its backoff: records of it that still arrive are delivered again later. */
     public boolean isPaused(TopicPartition partition) {
         Stall stall = stalls.get(partition);
-        return stall != null && stall.paused;
+        return stall != null && stall.paused || resending.contains(partition);
     }
 
     /**
@@ -127,6 +139,13 @@ public final class PartitionBackoff {
      */
     public void resumeDue() {
         pauses.pollHappened();
+        for (TopicPartition partition : resending) {
+            Stall stall = stalls.get(partition);
+            if (stall == null || !stall.paused) {
+                pauses.release(partition, PartitionPauses.Reason.BACKOFF);
+            }
+        }
+        resending.clear();
         if (stalls.isEmpty()) {
             return;
         }
@@ -145,12 +164,13 @@ public final class PartitionBackoff {
     /** Partitions this task no longer owns: never resumed by it again, and their budget is gone. */
     public void forget(Collection<TopicPartition> partitions) {
         partitions.forEach(stalls::remove);
+        resending.removeAll(partitions);
         budget.forget(partitions);
         pauses.forget(partitions);
     }
 
     private void wakeUpWhenNextDue(long now) {
-        long next = Long.MAX_VALUE;
+        long next = resending.isEmpty() ? Long.MAX_VALUE : 0;
         for (Stall stall : stalls.values()) {
             if (stall.paused) {
                 next = Math.min(next, stall.resumeAtNanos - now);

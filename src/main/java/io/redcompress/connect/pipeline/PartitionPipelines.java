@@ -279,7 +279,8 @@ public final class PartitionPipelines {
                     offsets.acknowledge(write.write().recordId());
                     metrics.rejected();
                 } else {
-                    return new PartitionFailure(pipeline.partition, write.write().recordId(), result.reason(), result.cause());
+                    return new PartitionFailure(pipeline.partition, write.write().recordId(), result.reason(), result.cause(),
+                            result.failure() != FailureKind.RESEND);
                 }
             }
             return null;

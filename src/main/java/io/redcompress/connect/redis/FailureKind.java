@@ -1,7 +1,7 @@
 package io.redcompress.connect.redis;
 
 /**
- * The three kinds of failed write. What decides the kind is who the reply is about: the one record, the moment, or
+ * The kinds of failed write. What decides the kind is who the reply is about: the one record, the moment, or
  * the configuration — a reply every record would get is a setting to change, never a reason to dead-letter records.
  */
 public enum FailureKind {
@@ -16,5 +16,10 @@ public enum FailureKind {
      * Redis refused the write because of a setting every record shares (the ACL user may not run the command, ttl.ms
      * overflows Redis's expiry): every record would be refused alike, so the task stops and names the setting.
      */
-    FATAL
+    FATAL,
+    /**
+     * The write went in a batch Redis refused (an MSET) and its own verdict is unknown: it is sent again at once, one
+     * SET per record, in order from there, without counting as a retry of max.retries.
+     */
+    RESEND
 }

@@ -237,6 +237,16 @@ public final class LettuceWriteSender implements RedisWriteSender {
                         }
                         return;
                     }
+                    if (System.nanoTime() >= deadlineNanos) {
+                        // the task may have given this pipeline up and sent its writes again: sent now, an older value
+                        // could land after a newer one
+                        for (int k = 0; k < group.size(); k++) {
+                            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
+                                    "the connection to " + node + " took longer than " + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS
+                                            + "; not sent", null));
+                        }
+                        return;
+                    }
                     sendGroup(connected, group, redirects, pipeline, deadlineNanos);
                 } catch (RuntimeException e) {
                     failUnsettled(group, pipeline, node, e);
@@ -317,18 +327,22 @@ public final class LettuceWriteSender implements RedisWriteSender {
 
     /**
      * How a refused MSET counts for each write it carried. A refusal that is about a record or a setting (a key outside
-     * the ACL user's patterns, a user who may run SET but not MSET) cannot be pinned on one record: the writes count as
-     * failed transiently, so the partition is retried from the first of them, and from then on this sender writes with
-     * one SET per record, whose replies name the record or the setting.
+     * the ACL user's patterns, a user who may run SET but not MSET) cannot be pinned on one record: the writes are to be
+     * sent again ({@link FailureKind#RESEND}: the partition is rewound to the first of them, without a backoff and
+     * without counting as a retry), and from then on this sender writes with one SET per record, whose replies name the
+     * record or the setting. A transient refusal (OOM, LOADING) stays transient.
      */
     private FailureKind batchFailure(String node, Throwable error) {
         FailureKind kind = ReplyClassifier.classify(error);
-        if (kind != FailureKind.TRANSIENT && batchSets) {
+        if (kind == FailureKind.TRANSIENT) {
+            return FailureKind.TRANSIENT;
+        }
+        if (batchSets) {
             batchSets = false;
             log.info("Redis at {} refused an MSET ({}); writing with one SET per record from now on, so that its replies "
                     + "name the record or setting concerned", node, describe(error));
         }
-        return FailureKind.TRANSIENT;
+        return FailureKind.RESEND;
     }
 
     /** Null when the WAIT confirmed enough replicas, else why not. */

@@ -117,7 +117,7 @@ class LettuceWriteSenderTest {
             List<RedisWrite> writes = List.of(set(0, "device:1", "a", 0), set(1, "other:2", "b", 0), set(2, "device:3", "c", 0));
             try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
                 assertThat(send(sender, writes)).as("one key outside the user's patterns fails the MSET: nothing can be pinned yet")
-                        .allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.TRANSIENT));
+                        .allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.RESEND));
                 List<WriteResult> retried = send(sender, writes);
                 assertThat(retried.get(0).isAcknowledged()).isTrue();
                 assertThat(retried.get(1).failure()).isEqualTo(FailureKind.PERMANENT);
@@ -136,7 +136,7 @@ class LettuceWriteSenderTest {
                     "redis.password", "pw"));
             List<RedisWrite> writes = List.of(set(0, "k1", "a", 0), set(1, "k2", "b", 0));
             try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
-                assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.TRANSIENT));
+                assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.RESEND));
                 assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
             }
             assertThat(admin.dbsize()).isEqualTo(2);
