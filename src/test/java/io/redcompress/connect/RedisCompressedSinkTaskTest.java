@@ -294,15 +294,18 @@ class RedisCompressedSinkTaskTest {
         FakeSinkTaskContext context = start(true, Map.of());
         context.assignment.addAll(List.of(P0, P1));
         redis.failKey("a", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
-        task.put(List.of(record().key("a").value("1").offset(0).build()));
-        // Connect revokes P0: it asks for the offsets (the pipeline settles there and fails), then closes the partition
-        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(1)))).doesNotContainKey(P0);
+        redis.failKey("b", FailureKind.TRANSIENT, "LOADING Redis is loading the dataset in memory", 1);
+        task.put(List.of(record().key("a").value("1").offset(0).build(), record().key("b").value("2").partition(1).offset(0).build()));
+        // Connect revokes P0: it asks for the offsets (the pipelines settle there and fail), then closes the partition
+        assertThat(task.preCommit(Map.of(P0, new OffsetAndMetadata(1), P1, new OffsetAndMetadata(1))))
+                .doesNotContainKeys(P0, P1);
         task.close(List.of(P0));
         context.assignment.remove(P0);
         task.put(List.of());
-        // a rewind of P0 would make Connect seek a partition it no longer has at its next poll, failing the task
-        assertThat(context.rewinds).isEmpty();
-        assertThat(context.paused).isEmpty();
+        // a rewind of P0 would make Connect seek a partition it no longer has at its next poll, failing the task; P1,
+        // still this task's, is rewound and backs off
+        assertThat(context.rewinds).containsExactly(Map.entry(P1, 0L));
+        assertThat(context.paused).containsExactly(P1);
     }
 
     @Test

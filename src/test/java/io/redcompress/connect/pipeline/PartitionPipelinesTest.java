@@ -235,21 +235,9 @@ class PartitionPipelinesTest {
 
     @Test
     void settlingWithoutWaitingTakesOnlyWhatIsInAndNeverALaterPipelineBeforeAnEarlierOne() {
-        List<CompletableFuture<List<WriteResult>>> replies = new ArrayList<>();
-        List<List<RedisWrite>> sent = new ArrayList<>();
-        RedisWriteSender manual = new RedisWriteSender() {
-            @Override
-            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
-                CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
-                replies.add(reply);
-                sent.add(writes);
-                return reply;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        ManualSender manual = new ManualSender();
+        List<CompletableFuture<List<WriteResult>>> replies = manual.replies;
+        List<List<RedisWrite>> sent = manual.sent;
         PartitionPipelines inFlight = new PartitionPipelines(manual, offsets, (w, r, c) -> { }, Duration.ofSeconds(30), metrics);
         TopicPartition p0 = new TopicPartition("t", 0);
         inFlight.send(Map.of(p0, List.of(set(0, 0, "a"))));
@@ -265,5 +253,62 @@ class PartitionPipelinesTest {
         assertThat(offsets.acknowledgedOffsets()).containsEntry(p0, new OffsetAndMetadata(2));
         assertThat(inFlight.isEmpty()).isTrue();
         assertThat(inFlight.bytesInFlight()).isZero();
+    }
+
+    /** A sender whose replies the test completes, one future per pipeline, in the order sent. */
+    static final class ManualSender implements RedisWriteSender {
+        final List<CompletableFuture<List<WriteResult>>> replies = new ArrayList<>();
+        final List<List<RedisWrite>> sent = new ArrayList<>();
+
+        @Override
+        public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+            CompletableFuture<List<WriteResult>> reply = new CompletableFuture<>();
+            replies.add(reply);
+            sent.add(writes);
+            return reply;
+        }
+
+        void acknowledge(int pipeline) {
+            replies.get(pipeline).complete(sent.get(pipeline).stream().map(WriteResult::acknowledged).toList());
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** What PartitionPipelines counts for a write of {@link #set}: the objects, its key, its value, its original. */
+    private static long estimate(String key) {
+        return PartitionPipelines.RECORD_OVERHEAD_BYTES + key.length() + 1 + 1;
+    }
+
+    @Test
+    void whatIsInFlightIsCountedUntilItIsSettledAbandonedOrLeftBehindAFailure() {
+        ManualSender manual = new ManualSender();
+        PartitionPipelines inFlight = new PartitionPipelines(manual, offsets, (w, r, c) -> { }, Duration.ofSeconds(30), metrics);
+        TopicPartition p0 = new TopicPartition("t", 0);
+        TopicPartition p1 = new TopicPartition("t", 1);
+        Map<TopicPartition, List<PendingWrite>> first = new LinkedHashMap<>();
+        first.put(p0, List.of(set(0, 0, "a"), set(0, 1, "bb")));
+        first.put(p1, List.of(set(1, 0, "ccc")));
+        inFlight.send(first);
+        assertThat(inFlight.recordsInFlight(p0)).isEqualTo(2);
+        assertThat(inFlight.recordsInFlight(p1)).isEqualTo(1);
+        assertThat(inFlight.bytesInFlight()).isEqualTo(estimate("a") + estimate("bb") + estimate("ccc"));
+
+        inFlight.abandon(List.of(p1)); // revoked
+        assertThat(inFlight.partitionsInFlight()).containsExactly(p0);
+        assertThat(inFlight.bytesInFlight()).isEqualTo(estimate("a") + estimate("bb"));
+
+        inFlight.send(Map.of(p0, List.of(set(0, 2, "d"))));
+        assertThat(inFlight.recordsInFlight(p0)).isEqualTo(3);
+        manual.replies.get(0).complete(List.of(WriteResult.acknowledged(manual.sent.get(0).get(0)),
+                WriteResult.failed(manual.sent.get(0).get(1), FailureKind.TRANSIENT, "LOADING", null)));
+        assertThat(inFlight.settleReady().failures()).singleElement()
+                .satisfies(f -> assertThat(f.firstFailed().offset()).isEqualTo(1));
+        // the pipeline behind the failure is abandoned with it: nothing of the partition is in flight any more
+        assertThat(inFlight.recordsInFlight(p0)).isZero();
+        assertThat(inFlight.bytesInFlight()).isZero();
+        assertThat(inFlight.isEmpty()).isTrue();
     }
 }
