@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -160,9 +159,8 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         backoff.resumeDue();
         if (!failuresFoundAtCommit.isEmpty()) {
-            List<PartitionFailure> failures = List.copyOf(failuresFoundAtCommit);
+            retry(List.copyOf(failuresFoundAtCommit));
             failuresFoundAtCommit.clear();
-            settled(new PartitionPipelines.Settled(failures, Set.of()));
         }
         settled(pipelines.settleReady());
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
@@ -210,12 +208,21 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     /** Hands the partitions whose pipelines went through and those that must be retried to the backoff. */
     private void settled(PartitionPipelines.Settled settled) {
+        succeeded(settled);
+        retry(settled.failures());
+    }
+
+    private void succeeded(PartitionPipelines.Settled settled) {
         if (!settled.succeeded().isEmpty()) {
             backoff.succeeded(settled.succeeded());
         }
-        if (!settled.failures().isEmpty()) {
-            settled.failures().forEach(f -> metrics.retried());
-            backoff.failed(settled.failures());
+    }
+
+    /** Rewinds and pauses each failed partition for its retry. */
+    private void retry(List<PartitionFailure> failures) {
+        if (!failures.isEmpty()) {
+            failures.forEach(f -> metrics.retried());
+            backoff.failed(failures);
         }
     }
 
@@ -235,9 +242,7 @@ public class RedisCompressedSinkTask extends SinkTask {
             taskFailureFoundAtCommit = e;
             return Map.of();
         }
-        if (!settled.succeeded().isEmpty()) {
-            backoff.succeeded(settled.succeeded());
-        }
+        succeeded(settled);
         // not rewound here: Connect asks for these offsets also while it revokes partitions, and seeks every rewind at
         // its next poll, when a revoked partition is no longer assigned (the seek would fail the task); the next put()
         // rewinds and pauses them, before it looks at a record, and close() drops those of revoked partitions.

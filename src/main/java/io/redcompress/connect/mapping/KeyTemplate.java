@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -60,6 +61,8 @@ public final class KeyTemplate {
 
     private final String template;
     private final List<Part> parts;
+    /** {@link #recordPart}, made once: a method reference on {@code this} is a new object each time it is evaluated */
+    private final BiFunction<Part, SinkRecord, byte[]> recordPart = this::recordPart;
 
     private KeyTemplate(String template, List<Part> parts) {
         this.template = template;
@@ -186,35 +189,34 @@ public final class KeyTemplate {
     }
 
     public byte[] render(SinkRecord record) {
-        // the loop of join(), without a lambda per record
-        byte[][] pieces = new byte[parts.size()][];
-        for (int i = 0; i < pieces.length; i++) {
-            Part part = parts.get(i);
-            if (part instanceof Literal literal) {
-                pieces[i] = literal.bytes();
-            } else if (part instanceof Topic) {
-                pieces[i] = topicBytes(record.topic());
-            } else if (part instanceof Partition) {
-                pieces[i] = utf8(String.valueOf(record.kafkaPartition()));
-            } else if (part instanceof Offset) {
-                pieces[i] = utf8(String.valueOf(record.kafkaOffset()));
-            } else {
-                pieces[i] = renderField(record, (RecordField) part);
-            }
-        }
-        byte[] key = concat(pieces);
+        byte[] key = join(recordPart, record);
         if (key.length == 0) {
             throw new UnmappableValueException("key template '" + template + "' produced an empty key");
         }
         return key;
     }
 
-    /** The literal parts as they are, each variable part as {@code variable} renders it; one exact-size array. */
-    private byte[] join(java.util.function.Function<Part, byte[]> variable) {
+    /** What a variable part renders to for a record. */
+    private byte[] recordPart(Part part, SinkRecord record) {
+        if (part instanceof Topic) {
+            return topicBytes(record.topic());
+        } else if (part instanceof Partition) {
+            return utf8(String.valueOf(record.kafkaPartition()));
+        } else if (part instanceof Offset) {
+            return utf8(String.valueOf(record.kafkaOffset()));
+        }
+        return renderField(record, (RecordField) part);
+    }
+
+    /**
+     * The literal parts as they are, each variable part as {@code variable} renders it from {@code source}; one
+     * exact-size array. The source is passed, not captured, so a record's render builds no function object.
+     */
+    private <T> byte[] join(BiFunction<Part, T, byte[]> variable, T source) {
         byte[][] pieces = new byte[parts.size()][];
         for (int i = 0; i < pieces.length; i++) {
             Part part = parts.get(i);
-            pieces[i] = part instanceof Literal literal ? literal.bytes() : variable.apply(part);
+            pieces[i] = part instanceof Literal literal ? literal.bytes() : variable.apply(part, source);
         }
         return concat(pieces);
     }
@@ -314,8 +316,8 @@ public final class KeyTemplate {
      * are all {@value #SAMPLE_VALUE}: what validation checks against the ACL user's key patterns.
      */
     public byte[] sampleKey(String topic) {
-        return join(part -> part instanceof Topic ? utf8(topic)
-                : part instanceof Partition || part instanceof Offset ? utf8("0") : utf8(SAMPLE_VALUE));
+        return join((part, sampleTopic) -> part instanceof Topic ? utf8(sampleTopic)
+                : part instanceof Partition || part instanceof Offset ? utf8("0") : utf8(SAMPLE_VALUE), topic);
     }
 
     /**

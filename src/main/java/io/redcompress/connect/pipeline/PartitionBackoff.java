@@ -79,8 +79,7 @@ public final class PartitionBackoff {
             if (!failure.countsAsRetry()) {
                 // sent again from there at the next put(), in order: paused only so that this put() sends nothing of it
                 log.debug("Writing partition {} again from offset {}: {}", partition, failure.firstFailed().offset(), failure.reason());
-                context.offset(partition, failure.firstFailed().offset());
-                pauses.pause(partition, PartitionPauses.Reason.BACKOFF);
+                rewindAndPause(failure);
                 resending.add(partition);
                 continue;
             }
@@ -93,8 +92,7 @@ public final class PartitionBackoff {
                         + RedisSinkConfig.RETRY_BACKOFF_MAX_MS + ".", failure.cause());
             }
             long backoffMillis = budget.jitteredBackoffMillis(retry);
-            context.offset(partition, failure.firstFailed().offset());
-            pauses.pause(partition, PartitionPauses.Reason.BACKOFF);
+            rewindAndPause(failure);
             Stall stall = stalls.get(partition);
             if (stall == null) {
                 stall = new Stall(now);
@@ -115,6 +113,12 @@ public final class PartitionBackoff {
             stall.resumeAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
         }
         wakeUpWhenNextDue(now);
+    }
+
+    /** Connect delivers the partition again from the failed record; paused, nothing of it is sent meanwhile. */
+    private void rewindAndPause(PartitionFailure failure) {
+        context.offset(failure.partition(), failure.firstFailed().offset());
+        pauses.pause(failure.partition(), PartitionPauses.Reason.BACKOFF);
     }
 
     /** Partitions whose pipeline went through: their budget starts again, and a stall that ends is logged. */

@@ -164,7 +164,7 @@ public final class PartitionPipelines {
         for (TopicPartition partition : partitions) {
             PartitionQueue queue = queues.remove(partition);
             if (queue != null) {
-                queue.pipelines.forEach(p -> bytesInFlight -= p.bytes);
+                dropAll(queue);
             }
         }
         metrics.inFlight(recordsInFlight(), bytesInFlight);
@@ -188,6 +188,13 @@ public final class PartitionPipelines {
     /** Partitions with at least one pipeline in flight. */
     public Set<TopicPartition> partitionsInFlight() {
         return queues.keySet();
+    }
+
+    /** Forgets a partition's pipelines in flight: their replies, whatever they say, count for nothing. */
+    private void dropAll(PartitionQueue queue) {
+        queue.pipelines.forEach(abandoned -> bytesInFlight -= abandoned.bytes);
+        queue.pipelines.clear();
+        queue.records = 0;
     }
 
     private long recordsInFlight() {
@@ -224,9 +231,7 @@ public final class PartitionPipelines {
                     failures.add(failure);
                     succeeded.remove(entry.getKey());
                     // every later pipeline of the partition is sent again after the rewind, in order
-                    queue.pipelines.forEach(abandoned -> bytesInFlight -= abandoned.bytes);
-                    queue.pipelines.clear();
-                    queue.records = 0;
+                    dropAll(queue);
                     break;
                 }
                 succeeded.add(entry.getKey());

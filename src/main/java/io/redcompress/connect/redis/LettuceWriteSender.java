@@ -231,20 +231,14 @@ public final class LettuceWriteSender implements RedisWriteSender {
                     if (error != null) {
                         targets.topologyMayHaveChanged();
                         Throwable cause = unwrap(error);
-                        for (int k = 0; k < group.size(); k++) {
-                            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
-                                    "cannot connect to " + node + ": " + describe(cause), cause));
-                        }
+                        failTransiently(group, pipeline, "cannot connect to " + node + ": " + describe(cause), cause);
                         return;
                     }
                     if (System.nanoTime() >= deadlineNanos) {
                         // the task may have given this pipeline up and sent its writes again: sent now, an older value
                         // could land after a newer one
-                        for (int k = 0; k < group.size(); k++) {
-                            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
-                                    "the connection to " + node + " took longer than " + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS
-                                            + "; not sent", null));
-                        }
+                        failTransiently(group, pipeline, "the connection to " + node + " took longer than "
+                                + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "; not sent", null);
                         return;
                     }
                     sendGroup(connected, group, redirects, pipeline, deadlineNanos);
@@ -357,9 +351,13 @@ public final class LettuceWriteSender implements RedisWriteSender {
     }
 
     private static void failUnsettled(Group group, Pipeline pipeline, String node, RuntimeException e) {
+        failTransiently(group, pipeline, "on " + node + ": " + describe(e), e);
+    }
+
+    /** Every write of the group not settled yet fails transiently, for this reason. */
+    private static void failTransiently(Group group, Pipeline pipeline, String reason, Throwable cause) {
         for (int k = 0; k < group.size(); k++) {
-            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT,
-                    "on " + node + ": " + describe(e), e));
+            pipeline.complete(group.index(k), WriteResult.failed(group.writes.get(k), FailureKind.TRANSIENT, reason, cause));
         }
     }
 

@@ -159,10 +159,7 @@ class PartitionBackoffTest {
         twoRetries.succeeded(List.of(P0));
         assertThat(twoRetries.isPaused(P0)).isFalse();
 
-        twoRetries.failed(List.of(failure(P0, 9)));
-        assertThat(context.lastTimeoutMs).as("the first retry's backoff").isEqualTo(500);
-        twoRetries.failed(List.of(failure(P0, 9)));
-        assertThat(context.rewinds).containsEntry(P0, 9L);
+        assertBudgetStartsAfresh(twoRetries, 9);
     }
 
     @Test
@@ -173,10 +170,15 @@ class PartitionBackoffTest {
         twoRetries.forget(List.of(P0));
         assertThat(twoRetries.isPaused(P0)).isFalse();
 
-        twoRetries.failed(List.of(failure(P0, 7)));
+        assertBudgetStartsAfresh(twoRetries, 7);
+    }
+
+    /** Two more failures of P0 at {@code offset}: backed off as a first retry, and the second is no exhaustion. */
+    private void assertBudgetStartsAfresh(PartitionBackoff twoRetries, long offset) {
+        twoRetries.failed(List.of(failure(P0, offset)));
         assertThat(context.lastTimeoutMs).as("the first retry's backoff").isEqualTo(500);
-        twoRetries.failed(List.of(failure(P0, 7)));
-        assertThat(context.rewinds).containsEntry(P0, 7L);
+        twoRetries.failed(List.of(failure(P0, offset)));
+        assertThat(context.rewinds).containsEntry(P0, offset);
     }
 
     @Test
