@@ -13,12 +13,18 @@ import java.util.Objects;
  * @param codec          the codec actually used: the configured one, or {@link Codec#NONE} when the
  *                       value was below the minimum size or did not get smaller
  * @param originalLength length of the original bytes (bytes in)
+ * @param dictionaryId   the zstd dictionary the value was compressed with (codec id 5), 0 for none
  */
-public record EncodedValue(byte[] bytes, Codec codec, int originalLength) {
+public record EncodedValue(byte[] bytes, Codec codec, int originalLength, long dictionaryId) {
 
     public EncodedValue {
         Objects.requireNonNull(bytes, "bytes");
         Objects.requireNonNull(codec, "codec");
+    }
+
+    /** A value compressed without a dictionary. */
+    public EncodedValue(byte[] bytes, Codec codec, int originalLength) {
+        this(bytes, codec, originalLength, 0);
     }
 
     /** Length of the encoded value (bytes out). */
@@ -38,7 +44,8 @@ public record EncodedValue(byte[] bytes, Codec codec, int originalLength) {
 
     @Override
     public String toString() {
-        return "EncodedValue[codec=" + codec.configName() + ", originalLength=" + originalLength
+        return "EncodedValue[codec=" + codec.configName()
+                + (dictionaryId != 0 ? ", dictionaryId=" + dictionaryId : "") + ", originalLength=" + originalLength
                 + ", encodedLength=" + bytes.length + "]";
     }
 }

@@ -22,6 +22,10 @@ import java.util.zip.CRC32C;
  *       more. A skipped value is stored exactly like one that did not shrink: codec none, checksum as
  *       configured. The rule counts values only (no clock, no randomness), so a given sequence of
  *       values always gives the same bytes.</li>
+ *
+ *   <li>values compressed with a zstd dictionary ({@link #encode(byte[], ZstdDictionary)}) use a second
+ *       native context, kept too, which references the dictionary's digested form and loads it again
+ *       only when a value names another dictionary than the one before.</li>
  * </ul>
  *
  * <p>Every value is valid and decodes with {@link ValueDecoder}; where no value was skipped the bytes
@@ -53,13 +57,15 @@ public final class EncodingSession implements AutoCloseable {
     private static final int ATTEMPTED = 1;
     private static final int COMPRESSED = 2;
     private static final int SKIPPED = 3;
+    private static final int WITH_DICTIONARY = 4;
 
     private final ValueEncoder encoder;
     private final BlockCompressor.Compression compression;
     private final Workspace workspace = new Workspace();
     private final AdaptiveSkip skip = new AdaptiveSkip();
     private final CRC32C crc32c = new CRC32C();
-    private final long[] counters = new long[4];
+    private final long[] counters = new long[5];
+    private ZstdBlockCompressor.DictionaryCompression dictionaryCompression;
     private byte[] scratch;
     private Thread owner;
     private boolean closed;
@@ -89,9 +95,26 @@ public final class EncodingSession implements AutoCloseable {
      * @throws IllegalArgumentException if the value is too large to encode (about 2 GiB)
      */
     public byte[] encode(byte[] original, int offset, int length) {
+        return encode(original, offset, length, null);
+    }
+
+    /**
+     * Encodes {@code original} with zstd and {@code dictionary} (codec id 5; null: as {@link #encode(byte[])}).
+     * Values with a dictionary are always attempted (the adaptive skip applies to values without one), and
+     * stored with codec none if they do not get smaller.
+     *
+     * @throws IllegalArgumentException if a dictionary is given and the codec is not zstd
+     */
+    public byte[] encode(byte[] original, ZstdDictionary dictionary) {
+        Objects.requireNonNull(original, "original");
+        return encode(original, 0, original.length, dictionary);
+    }
+
+    /** As {@link #encode(byte[], ZstdDictionary)}, for {@code original[offset .. offset+length)}. */
+    public byte[] encode(byte[] original, int offset, int length, ZstdDictionary dictionary) {
         checkUsable();
         try {
-            byte[] encoded = encoder.encode(original, offset, length, workspace);
+            byte[] encoded = encoder.encode(original, offset, length, workspace, dictionary);
             count(VALUES);
             return encoded;
         } finally {
@@ -117,7 +140,8 @@ public final class EncodingSession implements AutoCloseable {
      * moment old, and are read one by one) and after close.
      */
     public Stats stats() {
-        return new Stats(counter(VALUES), counter(ATTEMPTED), counter(COMPRESSED), counter(SKIPPED));
+        return new Stats(counter(VALUES), counter(ATTEMPTED), counter(COMPRESSED), counter(SKIPPED),
+                counter(WITH_DICTIONARY));
     }
 
     private void count(int counter) {
@@ -144,6 +168,9 @@ public final class EncodingSession implements AutoCloseable {
             closed = true;
             scratch = null;
             compression.close();
+            if (dictionaryCompression != null) {
+                dictionaryCompression.close();
+            }
         }
     }
 
@@ -186,8 +213,14 @@ public final class EncodingSession implements AutoCloseable {
      * @param attempted  values the codec compressed (whether or not the result was kept)
      * @param compressed values stored compressed (the payload was smaller than the original)
      * @param skipped    values stored as none without an attempt, by the adaptive rule
+     * @param withDictionary values stored compressed with a dictionary (codec id 5; counted in compressed too)
      */
-    public record Stats(long values, long attempted, long compressed, long skipped) {
+    public record Stats(long values, long attempted, long compressed, long skipped, long withDictionary) {
+
+        /** Counters of a session that used no dictionary. */
+        public Stats(long values, long attempted, long compressed, long skipped) {
+            this(values, attempted, compressed, skipped, 0);
+        }
     }
 
     /** The session's side of {@link ValueEncoder}'s encoding path. */
@@ -222,6 +255,23 @@ public final class EncodingSession implements AutoCloseable {
         @Override
         public int compress(byte[] src, int srcOff, int srcLen, byte[] dst) {
             return compression.compress(src, srcOff, srcLen, dst, 0);
+        }
+
+        @Override
+        public int compressWithDictionary(ZstdDictionary dictionary, byte[] src, int srcOff, int srcLen, byte[] dst) {
+            if (dictionaryCompression == null) {
+                dictionaryCompression = ZstdBlockCompressor.INSTANCE.openWithDictionary(encoder.level());
+            }
+            return dictionaryCompression.compress(dictionary, src, srcOff, srcLen, dst, 0);
+        }
+
+        @Override
+        public void attemptedWithDictionary(int length, int payloadLength) {
+            count(ATTEMPTED);
+            if (payloadLength >= 0 && payloadLength < length) {
+                count(COMPRESSED);
+                count(WITH_DICTIONARY);
+            }
         }
 
         @Override

@@ -27,8 +27,17 @@ interface EncodingWorkspace {
     int compress(byte[] src, int srcOff, int srcLen, byte[] dst);
 
     /**
+     * Compresses as {@link #compress} with zstd and {@code dictionary}, into a codec-5 payload frame (no
+     * magic number, dictionary id, content size or checksum).
+     */
+    int compressWithDictionary(ZstdDictionary dictionary, byte[] src, int srcOff, int srcLen, byte[] dst);
+
+    /**
      * The outcome of an attempt: the payload's length, or -1 if the compressor gave up early. The value
      * is stored compressed iff {@code 0 <= payloadLength < length}.
      */
     void attempted(int length, int payloadLength);
+
+    /** The outcome of an attempt with a dictionary, as {@link #attempted}; the adaptive skip does not learn from it. */
+    void attemptedWithDictionary(int length, int payloadLength);
 }

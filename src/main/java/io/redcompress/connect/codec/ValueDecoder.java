@@ -1,6 +1,8 @@
 package io.redcompress.connect.codec;
 
 import io.redcompress.connect.codec.CorruptValueException.Reason;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -34,10 +36,22 @@ import java.util.zip.CRC32C;
  *       cut before its end: {@link TruncatedValueException};</li>
  *   <li>a cut-short lz4 or snappy block (these have no end marker), bad descriptor, bad varint,
  *       checksum mismatch, length mismatch, trailing bytes: {@link CorruptValueException};</li>
- *   <li>declared length above the cap: {@link OriginalLengthLimitExceededException}.</li>
+ *   <li>declared length above the cap: {@link OriginalLengthLimitExceededException};</li>
+ *   <li>a value compressed with a zstd dictionary (codec id 5) that the decoder's
+ *       {@link DictionaryResolver} does not know: {@link UnknownDictionaryException}.</li>
  * </ul>
  *
- * <p>Instances are immutable and thread-safe; they hold only the cap.
+ * <p>Values compressed with a dictionary need a decoder built with a resolver:
+ * <pre>{@code
+ * ValueDecoder decoder = ValueDecoder.builder()
+ *         .dictionaries(id -> redis.get(("redcompress:dict:" + id).getBytes(UTF_8)))
+ *         .build();
+ * byte[] original = decoder.decodeValue(stored);
+ * }</pre>
+ *
+ * <p>Instances are thread-safe. They hold the cap, the resolver and a bounded cache of the
+ * dictionaries it returned (dictionaries never change); zstd decompression uses one native context
+ * per thread, kept between values.
  */
 public final class ValueDecoder {
 
@@ -46,10 +60,25 @@ public final class ValueDecoder {
 
     private static final ValueDecoder DEFAULTS = builder().build();
 
-    private final int maxOriginalLength;
+    /** Default number of dictionaries a decoder keeps digested. */
+    public static final int DEFAULT_DICTIONARY_CACHE_SIZE = 64;
 
-    private ValueDecoder(int maxOriginalLength) {
-        this.maxOriginalLength = maxOriginalLength;
+    private final int maxOriginalLength;
+    private final DictionaryResolver resolver;
+    private final Map<Long, ZstdDictionary> dictionaries;
+
+    private ValueDecoder(Builder builder) {
+        this.maxOriginalLength = builder.maxOriginalLength;
+        this.resolver = builder.resolver;
+        int cacheSize = builder.dictionaryCacheSize;
+        this.dictionaries = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, ZstdDictionary> eldest) {
+                return size() > cacheSize;
+            }
+        };
     }
 
     /** A builder starting from the defaults (cap 64 MiB). */
@@ -115,14 +144,20 @@ public final class ValueDecoder {
         Codec codec = header.codec();
         int declared = header.originalLength();
         byte[] original;
+        ZstdDictionary dictionary = header.usesDictionary() ? dictionary(header.dictionaryId()) : null;
         try {
-            original = BlockCompressors.of(codec).decompress(
-                    value, offset + header.payloadOffset(), header.payloadLength(), declared);
+            if (dictionary != null) {
+                original = ZstdBlockCompressor.INSTANCE.decompressWithDictionary(
+                        value, offset + header.payloadOffset(), header.payloadLength(), declared, dictionary);
+            } else {
+                original = BlockCompressors.of(codec).decompress(
+                        value, offset + header.payloadOffset(), header.payloadLength(), declared);
+            }
         } catch (ValueDecodingException e) {
             throw e;
         } catch (RuntimeException e) {
             // lz4/snappy/zstd/zip exceptions and any index errors from Java or native codecs
-            throw new CorruptValueException(Reason.CODEC_FAILURE, codec.configName() + " payload of "
+            throw new CorruptValueException(Reason.CODEC_FAILURE, header.codecName() + " payload of "
                     + header.payloadLength() + " bytes could not be decoded: " + e, e);
         }
         if (original.length != declared) {
@@ -136,10 +171,45 @@ public final class ValueDecoder {
             if (computed != header.crc32c()) {
                 throw new CorruptValueException(Reason.CHECKSUM_MISMATCH, String.format(
                         "CRC32C mismatch: header 0x%08X, computed 0x%08X over %d decoded bytes (%s payload)",
-                        header.crc32c(), computed, original.length, codec.configName()));
+                        header.crc32c(), computed, original.length, header.codecName()));
             }
         }
         return original;
+    }
+
+    /**
+     * Dictionary {@code id}, from the cache or the resolver.
+     *
+     * @throws UnknownDictionaryException if the resolver does not have it, or returns something else
+     */
+    private ZstdDictionary dictionary(long id) {
+        synchronized (dictionaries) {
+            ZstdDictionary cached = dictionaries.get(id);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        byte[] bytes = resolver.dictionary(id);
+        if (bytes == null) {
+            throw new UnknownDictionaryException(id, "the value was compressed with zstd dictionary " + id
+                    + ", which this decoder's dictionary resolver does not have; build the decoder with "
+                    + "ValueDecoder.builder().dictionaries(...) reading the connector's dictionaries "
+                    + "(key <compression.dictionary.key.prefix>:" + id + " in Redis)");
+        }
+        if (!DictionaryIds.isFullDictionary(bytes)) {
+            throw new UnknownDictionaryException(id, "the dictionary resolver returned " + bytes.length
+                    + " bytes for dictionary " + id + " that are not a zstd dictionary (no magic 37 A4 30 EC)");
+        }
+        long embedded = DictionaryIds.embedded(bytes);
+        if (embedded != id) {
+            throw new UnknownDictionaryException(id, "the dictionary resolver returned dictionary " + embedded
+                    + " (its bytes 4..7) when asked for dictionary " + id);
+        }
+        ZstdDictionary dictionary = ZstdDictionary.of(bytes);
+        synchronized (dictionaries) {
+            ZstdDictionary raced = dictionaries.putIfAbsent(id, dictionary);
+            return raced != null ? raced : dictionary;
+        }
     }
 
     /** The cap on the declared original length. */
@@ -155,8 +225,28 @@ public final class ValueDecoder {
     /** Builds {@link ValueDecoder}s. */
     public static final class Builder {
         private int maxOriginalLength = DEFAULT_MAX_ORIGINAL_LENGTH;
+        private DictionaryResolver resolver = DictionaryResolver.none();
+        private int dictionaryCacheSize = DEFAULT_DICTIONARY_CACHE_SIZE;
 
         private Builder() {
+        }
+
+        /**
+         * Where values compressed with a zstd dictionary (codec id 5) find it (default: nowhere, so they
+         * fail with {@link UnknownDictionaryException}).
+         */
+        public Builder dictionaries(DictionaryResolver resolver) {
+            this.resolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
+        /** How many dictionaries the decoder keeps digested, least recently used out first (default 64). */
+        public Builder dictionaryCacheSize(int dictionaries) {
+            if (dictionaries < 1) {
+                throw new IllegalArgumentException("dictionaryCacheSize must be >= 1, was " + dictionaries);
+            }
+            this.dictionaryCacheSize = dictionaries;
+            return this;
         }
 
         /**
@@ -173,7 +263,7 @@ public final class ValueDecoder {
         }
 
         public ValueDecoder build() {
-            return new ValueDecoder(maxOriginalLength);
+            return new ValueDecoder(this);
         }
     }
 }

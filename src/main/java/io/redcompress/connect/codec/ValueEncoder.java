@@ -87,6 +87,17 @@ public final class ValueEncoder {
     }
 
     /**
+     * Encodes {@code original} with zstd and {@code dictionary} (codec id 5), or as {@link #encode(byte[])}
+     * does when {@code dictionary} is null. A value that does not get smaller is stored with codec none.
+     *
+     * @throws IllegalArgumentException if a dictionary is given and the codec is not zstd
+     */
+    public byte[] encode(byte[] original, ZstdDictionary dictionary) {
+        Objects.requireNonNull(original, "original");
+        return encode(original, 0, original.length, perCall, dictionary);
+    }
+
+    /**
      * Encodes {@code original[offset .. offset+length)} and reports the codec actually used and the
      * sizes.
      *
@@ -102,7 +113,11 @@ public final class ValueEncoder {
 
     /** {@code encoded} with the codec its header names. */
     static EncodedValue described(byte[] encoded, int originalLength) {
-        return new EncodedValue(encoded, Codec.fromId((encoded[1] & 0xFF) >>> 4), originalLength);
+        int codecId = (encoded[1] & 0xFF) >>> 4;
+        if (codecId == ValueFormat.CODEC_ID_ZSTD_DICTIONARY) {
+            return new EncodedValue(encoded, Codec.ZSTD, originalLength, ValueDecoder.header(encoded).dictionaryId());
+        }
+        return new EncodedValue(encoded, Codec.fromId(codecId), originalLength);
     }
 
     /**
@@ -110,7 +125,16 @@ public final class ValueEncoder {
      * one array, the returned value; whatever else it uses comes from {@code workspace}.
      */
     byte[] encode(byte[] original, int offset, int length, EncodingWorkspace workspace) {
+        return encode(original, offset, length, workspace, null);
+    }
+
+    /** As {@link #encode(byte[], int, int, EncodingWorkspace)}, with zstd's {@code dictionary} if not null. */
+    byte[] encode(byte[] original, int offset, int length, EncodingWorkspace workspace, ZstdDictionary dictionary) {
         Objects.requireNonNull(original, "original");
+        if (dictionary != null && codec != Codec.ZSTD) {
+            throw new IllegalArgumentException("a dictionary compresses with zstd only; this encoder's codec is "
+                    + codec.configName());
+        }
         Objects.checkFromIndexSize(offset, length, original.length);
         if (length > MAX_ENCODABLE_LENGTH) {
             throw new IllegalArgumentException("value of " + length + " bytes is too large to encode");
@@ -122,7 +146,12 @@ public final class ValueEncoder {
             crc = (int) crc32c.getValue();
         }
         int headerLength = ValueFormat.headerLength(length, checksum);
-        if (codec != Codec.NONE && length >= minSizeToCompress) {
+        if (dictionary != null && length >= minSizeToCompress) {
+            byte[] stored = encodeWithDictionary(original, offset, length, workspace, dictionary, headerLength, crc);
+            if (stored != null) {
+                return stored;
+            }
+        } else if (codec != Codec.NONE && length >= minSizeToCompress) {
             long bound = compressor().maxCompressedLength(length);
             if (headerLength + bound <= MAX_ENCODABLE_LENGTH && workspace.shouldAttempt(length)) {
                 byte[] scratch = workspace.scratch((int) bound);
@@ -145,6 +174,32 @@ public final class ValueEncoder {
         byte[] out = new byte[headerLength + length];
         ValueFormat.writeHeader(out, 0, Codec.NONE, checksum, length, crc);
         System.arraycopy(original, offset, out, headerLength, length);
+        return out;
+    }
+
+    /** The codec-5 value, or null if it would not be smaller than the value stored as none. */
+    private byte[] encodeWithDictionary(byte[] original, int offset, int length, EncodingWorkspace workspace,
+                                        ZstdDictionary dictionary, int plainHeaderLength, int crc) {
+        int headerLength = ValueFormat.headerLength(length, checksum, dictionary.id());
+        long bound = compressor().maxCompressedLength(length);
+        if (headerLength + bound > MAX_ENCODABLE_LENGTH) {
+            return null;
+        }
+        byte[] scratch = workspace.scratch((int) bound);
+        int payloadLength;
+        try {
+            payloadLength = workspace.compressWithDictionary(dictionary, original, offset, length, scratch);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("zstd compression of a " + length + "-byte value with dictionary "
+                    + dictionary.id() + " failed: " + e.getMessage(), e);
+        }
+        workspace.attemptedWithDictionary(length, payloadLength);
+        if (payloadLength < 0 || headerLength + payloadLength >= plainHeaderLength + length) {
+            return null;
+        }
+        byte[] out = new byte[headerLength + payloadLength];
+        ValueFormat.writeDictionaryHeader(out, 0, checksum, length, crc, dictionary.id());
+        System.arraycopy(scratch, 0, out, headerLength, payloadLength);
         return out;
     }
 
@@ -212,7 +267,19 @@ public final class ValueEncoder {
         }
 
         @Override
+        public int compressWithDictionary(ZstdDictionary dictionary, byte[] src, int srcOff, int srcLen, byte[] dst) {
+            try (ZstdBlockCompressor.DictionaryCompression compression =
+                         ZstdBlockCompressor.INSTANCE.openWithDictionary(level)) {
+                return compression.compress(dictionary, src, srcOff, srcLen, dst, 0);
+            }
+        }
+
+        @Override
         public void attempted(int length, int payloadLength) {
+        }
+
+        @Override
+        public void attemptedWithDictionary(int length, int payloadLength) {
         }
     }
 

@@ -10,7 +10,8 @@ import io.redcompress.connect.codec.CorruptValueException.Reason;
  * byte 1    descriptor: high nibble codec id, low nibble flags (bit 0 = CRC32C present, bits 1-3 zero)
  * varint    original length, unsigned LEB128, 1..5 bytes, minimal, at most 2^31-1
  * [4 bytes] CRC32C of the original bytes, big-endian, iff flag bit 0
- * payload   the rest of the value
+ * [varint]  codec id 5 only: the dictionary id, unsigned LEB128, 1..5 bytes, minimal, 1..2^32-1
+ * payload   the rest of the value (codec id 5: a zstd frame without its 4-byte magic number)
  * </pre>
  *
  * <p>This class is the single place that writes and parses the header; the public part is what
@@ -34,6 +35,12 @@ public final class ValueFormat {
     public static final int MAX_HEADER_LENGTH = 2 + MAX_VARINT_LENGTH + CHECKSUM_LENGTH;
     /** Largest original length the format can declare. */
     public static final int MAX_ORIGINAL_LENGTH = Integer.MAX_VALUE;
+    /** Codec id of zstd with a dictionary: a dictionary-id varint, then a magicless zstd frame. */
+    public static final int CODEC_ID_ZSTD_DICTIONARY = 5;
+    /** Largest dictionary id the format can name (2^32-1); 0 is reserved. */
+    public static final long MAX_DICTIONARY_ID = 0xFFFF_FFFFL;
+    /** Highest codec id this decoder knows. */
+    static final int MAX_KNOWN_CODEC_ID = CODEC_ID_ZSTD_DICTIONARY;
 
     private ValueFormat() {
     }
@@ -72,25 +79,66 @@ public final class ValueFormat {
     }
 
     /**
+     * Length of the header of a value compressed with dictionary {@code dictionaryId} (codec id 5): the
+     * plain header and the id's varint (3 bytes for the ids the connector derives).
+     */
+    public static int headerLength(int originalLength, boolean checksum, long dictionaryId) {
+        return headerLength(originalLength, checksum) + varintLength(dictionaryId);
+    }
+
+    /** Number of bytes the unsigned LEB128 encoding of a dictionary id takes (1..5). */
+    static int varintLength(long value) {
+        if (value < 0 || value > MAX_DICTIONARY_ID) {
+            throw new IllegalArgumentException("dictionary id " + value + " is outside 0..2^32-1");
+        }
+        int length = 1;
+        for (long v = value >>> 7; v != 0; v >>>= 7) {
+            length++;
+        }
+        return length;
+    }
+
+    /**
      * Writes a v1 header at {@code dst[off]} and returns the offset just after it. The caller has
      * sized {@code dst} with {@link #headerLength(int, boolean)}.
      */
     static int writeHeader(byte[] dst, int off, Codec codec, boolean checksum, int originalLength, int crc32c) {
+        return writeHeader(dst, off, codec.id(), checksum, originalLength, crc32c);
+    }
+
+    /**
+     * Writes the header of a value compressed with dictionary {@code dictionaryId} (codec id 5), id
+     * included, and returns the offset just after it; sized by {@link #headerLength(int, boolean, long)}.
+     */
+    static int writeDictionaryHeader(byte[] dst, int off, boolean checksum, int originalLength, int crc32c,
+                                     long dictionaryId) {
+        int p = writeHeader(dst, off, CODEC_ID_ZSTD_DICTIONARY, checksum, originalLength, crc32c);
+        return writeVarint(dst, p, dictionaryId);
+    }
+
+    private static int writeHeader(byte[] dst, int off, int codecId, boolean checksum, int originalLength,
+                                   int crc32c) {
         int p = off;
         dst[p++] = (byte) MAGIC_V1;
-        dst[p++] = (byte) ((codec.id() << 4) | (checksum ? FLAG_CHECKSUM : 0));
-        int v = originalLength;
-        while ((v & ~0x7F) != 0) {
-            dst[p++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        dst[p++] = (byte) v;
+        dst[p++] = (byte) ((codecId << 4) | (checksum ? FLAG_CHECKSUM : 0));
+        p = writeVarint(dst, p, originalLength);
         if (checksum) {
             dst[p++] = (byte) (crc32c >>> 24);
             dst[p++] = (byte) (crc32c >>> 16);
             dst[p++] = (byte) (crc32c >>> 8);
             dst[p++] = (byte) crc32c;
         }
+        return p;
+    }
+
+    private static int writeVarint(byte[] dst, int off, long value) {
+        int p = off;
+        long v = value;
+        while ((v & ~0x7FL) != 0) {
+            dst[p++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        dst[p++] = (byte) v;
         return p;
     }
 
@@ -120,11 +168,12 @@ public final class ValueFormat {
         int descriptor = src[off + 1] & 0xFF;
         int codecId = descriptor >>> 4;
         int flags = descriptor & 0x0F;
-        Codec codec = Codec.fromIdOrNull(codecId);
+        boolean withDictionary = codecId == CODEC_ID_ZSTD_DICTIONARY;
+        Codec codec = withDictionary ? Codec.ZSTD : Codec.fromIdOrNull(codecId);
         if (codec == null) {
             throw new CorruptValueException(Reason.BAD_HEADER, String.format(
-                    "descriptor 0x%02X names unknown codec id %d (known: 0..%d)",
-                    descriptor, codecId, Codec.values().length - 1));
+                    "descriptor 0x%02X names unknown codec id %d (known: 0..%d; a newer encoder may have written it)",
+                    descriptor, codecId, MAX_KNOWN_CODEC_ID));
         }
         if ((flags & RESERVED_FLAGS_MASK) != 0) {
             throw new CorruptValueException(Reason.BAD_HEADER, String.format(
@@ -133,36 +182,13 @@ public final class ValueFormat {
         }
         boolean checksum = (flags & FLAG_CHECKSUM) != 0;
 
-        // unsigned LEB128, at most 5 bytes, minimal, <= 2^31-1
         int p = 2;
-        long value = 0;
-        int shift = 0;
-        while (true) {
-            if (p >= len) {
-                throw new TruncatedValueException("value ends inside the original-length varint after "
-                        + (p - 2) + " byte(s)");
-            }
-            int b = src[off + p] & 0xFF;
-            p++;
-            int count = p - 2;
-            value |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                if (b == 0 && count > 1) {
-                    throw new CorruptValueException(Reason.BAD_HEADER,
-                            "original-length varint is overlong: " + count + " bytes ending in 0x00 (not minimal)");
-                }
-                break;
-            }
-            if (count == MAX_VARINT_LENGTH) {
-                throw new CorruptValueException(Reason.BAD_HEADER,
-                        "original-length varint is longer than " + MAX_VARINT_LENGTH + " bytes");
-            }
-            shift += 7;
-        }
+        long value = readVarint(src, off, len, p, "original-length");
         if (value > MAX_ORIGINAL_LENGTH) {
             throw new CorruptValueException(Reason.BAD_HEADER,
                     "original-length varint decodes to " + value + ", above the format maximum 2^31-1");
         }
+        p += varintLength(value);
         int originalLength = (int) value;
         if (originalLength > maxOriginalLength) {
             throw new OriginalLengthLimitExceededException(originalLength, maxOriginalLength);
@@ -177,6 +203,51 @@ public final class ValueFormat {
             crc = ((src[q] & 0xFF) << 24) | ((src[q + 1] & 0xFF) << 16) | ((src[q + 2] & 0xFF) << 8) | (src[q + 3] & 0xFF);
             p += CHECKSUM_LENGTH;
         }
-        return new ValueHeader(1, codec, flags, originalLength, checksum, crc, p, len - p);
+        long dictionaryId = 0;
+        if (withDictionary) {
+            dictionaryId = readVarint(src, off, len, p, "dictionary-id");
+            if (dictionaryId == 0) {
+                throw new CorruptValueException(Reason.BAD_HEADER, "dictionary id 0 is reserved; a codec id 5 value "
+                        + "names a dictionary from 1 to 2^32-1");
+            }
+            if (dictionaryId > MAX_DICTIONARY_ID) {
+                throw new CorruptValueException(Reason.BAD_HEADER,
+                        "dictionary-id varint decodes to " + dictionaryId + ", above the format maximum 2^32-1");
+            }
+            p += varintLength(dictionaryId);
+        }
+        return new ValueHeader(1, codec, flags, originalLength, checksum, crc, p, len - p, dictionaryId);
+    }
+
+    /**
+     * Reads the unsigned LEB128 varint at {@code src[off+p]}: at most 5 bytes, minimal. The caller checks
+     * the range of the result and advances by {@link #varintLength(long)} of it (minimal, so the same).
+     */
+    private static long readVarint(byte[] src, int off, int len, int start, String what) {
+        int p = start;
+        long value = 0;
+        int shift = 0;
+        while (true) {
+            if (p >= len) {
+                throw new TruncatedValueException("value ends inside the " + what + " varint after "
+                        + (p - start) + " byte(s)");
+            }
+            int b = src[off + p] & 0xFF;
+            p++;
+            int count = p - start;
+            value |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                if (b == 0 && count > 1) {
+                    throw new CorruptValueException(Reason.BAD_HEADER,
+                            what + " varint is overlong: " + count + " bytes ending in 0x00 (not minimal)");
+                }
+                return value;
+            }
+            if (count == MAX_VARINT_LENGTH) {
+                throw new CorruptValueException(Reason.BAD_HEADER,
+                        what + " varint is longer than " + MAX_VARINT_LENGTH + " bytes");
+            }
+            shift += 7;
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.redcompress.connect.codec;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.redcompress.connect.codec.CorruptValueException.Reason;
 
@@ -16,7 +17,14 @@ import io.redcompress.connect.codec.CorruptValueException.Reason;
  *
  * <p>A native context costs roughly 10 microseconds to create and free, which dominates for small
  * values: {@link #compress} (one value) pays it per call, an {@link EncodingSession} once, through
- * {@link #open(int)}. A context is never shared between threads.
+ * {@link #open(int)}. A context is never shared between threads. Decoding uses one
+ * {@link ZstdDecompressCtx} per thread (a thread-local), kept between values.
+ *
+ * <p>Codec id 5, zstd with a dictionary, has its own pair of paths ({@link #openWithDictionary(int)},
+ * {@link #decompressWithDictionary}): the payload is a frame without its magic number, dictionary id,
+ * content size or checksum, since the value's header says all of that. For decoding, the magic is put
+ * back in front and the frame goes through the same checks as a codec-3 frame, so that a payload with a
+ * frame appended, or cut short, is never decoded as if it were whole.
  */
 final class ZstdBlockCompressor implements BlockCompressor {
 
@@ -48,9 +56,57 @@ final class ZstdBlockCompressor implements BlockCompressor {
         return new ContextCompression(level);
     }
 
+    /** Compresses with dictionaries, for one thread; {@code close()} frees its native context. */
+    DictionaryCompression openWithDictionary(int level) {
+        return new DictionaryCompression(level);
+    }
+
     @Override
     public byte[] decompress(byte[] src, int off, int len, int originalLength) {
         checkMagic(src, off, len);
+        checkFrame(src, off, len, originalLength, 0);
+        byte[] out = new byte[originalLength];
+        return decompressInto(out, src, off, len, originalLength, PLAIN.get());
+    }
+
+    /**
+     * Decompresses a codec-5 payload (a magicless frame) of {@code len} bytes with {@code dictionary},
+     * which the header named as {@code dictionaryId}.
+     */
+    byte[] decompressWithDictionary(byte[] src, int off, int len, int originalLength, ZstdDictionary dictionary) {
+        byte[] framed = new byte[MAGIC_BYTES.length + len];
+        System.arraycopy(MAGIC_BYTES, 0, framed, 0, MAGIC_BYTES.length);
+        System.arraycopy(src, off, framed, MAGIC_BYTES.length, len);
+        if (len == 0) {
+            throw new TruncatedValueException("zstd-with-dictionary payload is empty: the frame is missing");
+        }
+        checkFrame(framed, 0, framed.length, originalLength, dictionary.id());
+        WithDictionary context = WITH_DICTIONARY.get();
+        context.load(dictionary);
+        byte[] out = new byte[originalLength];
+        return decompressInto(out, framed, 0, framed.length, originalLength, context.context);
+    }
+
+    private static byte[] decompressInto(byte[] out, byte[] src, int off, int len, int originalLength,
+                                         ZstdDecompressCtx context) {
+        long n;
+        try {
+            n = context.decompressByteArray(out, 0, originalLength, src, off, len);
+        } catch (ZstdException e) {
+            throw classify(e, "zstd frame of " + len + " bytes could not be decompressed", originalLength);
+        }
+        if (n != originalLength) {
+            throw new CorruptValueException(Reason.LENGTH_MISMATCH, "declared original length " + originalLength
+                    + " but zstd payload decompressed to " + n + " bytes");
+        }
+        return out;
+    }
+
+    /**
+     * Checks that {@code src[off .. off+len)} is exactly one whole standard frame whose content size (if
+     * written) is {@code originalLength} and whose dictionary id (if written) is {@code dictionaryId}.
+     */
+    private static void checkFrame(byte[] src, int off, int len, int originalLength, long dictionaryId) {
         long frameSize;
         try {
             frameSize = Zstd.findFrameCompressedSize(src, off, len);
@@ -67,22 +123,19 @@ final class ZstdBlockCompressor implements BlockCompressor {
             throw new CorruptValueException(Reason.LENGTH_MISMATCH, "declared original length " + originalLength
                     + " but the zstd frame header declares " + contentSize + " bytes");
         }
-        byte[] out = new byte[originalLength];
-        long n;
-        try {
-            n = Zstd.decompressByteArray(out, 0, originalLength, src, off, len);
-        } catch (ZstdException e) {
-            throw classify(e, "zstd frame of " + len + " bytes could not be decompressed", originalLength);
+        long frameDictionaryId = frameDictionaryId(src, off, len);
+        if (frameDictionaryId != 0 && frameDictionaryId != dictionaryId) {
+            throw new CorruptValueException(Reason.CODEC_FAILURE, "the zstd frame names dictionary "
+                    + frameDictionaryId + " but the value header names " + (dictionaryId == 0 ? "none" : dictionaryId));
         }
-        if (Zstd.isError(n)) {
-            throw new CorruptValueException(Reason.CODEC_FAILURE, "zstd frame of " + len
-                    + " bytes could not be decompressed: " + Zstd.getErrorName(n));
+    }
+
+    /** The dictionary id in a standard frame's header, 0 if it has none. */
+    private static long frameDictionaryId(byte[] src, int off, int len) {
+        if (off == 0 && len == src.length) {
+            return Zstd.getDictIdFromFrame(src);
         }
-        if (n != originalLength) {
-            throw new CorruptValueException(Reason.LENGTH_MISMATCH, "declared original length " + originalLength
-                    + " but zstd payload decompressed to " + n + " bytes");
-        }
-        return out;
+        return Zstd.getDictIdFromFrame(java.util.Arrays.copyOfRange(src, off, off + len));
     }
 
     private static void checkMagic(byte[] src, int off, int len) {
@@ -108,6 +161,61 @@ final class ZstdBlockCompressor implements BlockCompressor {
                     what + ": it decompresses to more than the declared original length " + originalLength, e);
         }
         return new CorruptValueException(Reason.CODEC_FAILURE, what + ": " + e.getMessage(), e);
+    }
+
+    /** This thread's context for codec-3 frames; never has a dictionary loaded. */
+    private static final ThreadLocal<ZstdDecompressCtx> PLAIN = ThreadLocal.withInitial(ZstdDecompressCtx::new);
+    /** This thread's context for codec-5 frames, with the dictionary it used last. */
+    private static final ThreadLocal<WithDictionary> WITH_DICTIONARY = ThreadLocal.withInitial(WithDictionary::new);
+
+    /** A decompression context and the dictionary loaded into it, so that it is loaded again only on a change. */
+    private static final class WithDictionary {
+        final ZstdDecompressCtx context = new ZstdDecompressCtx();
+        ZstdDictionary loaded;
+
+        void load(ZstdDictionary dictionary) {
+            if (loaded != dictionary) {
+                context.loadDict(dictionary.decompressor());
+                loaded = dictionary;
+            }
+        }
+    }
+
+    /**
+     * One {@link ZstdCompressCtx} for codec-5 payloads: a frame without magic number, dictionary id,
+     * content size or checksum. The dictionary is referenced (digested once, see
+     * {@link ZstdDictionary}), and loaded again only when a value asks for another one.
+     */
+    static final class DictionaryCompression implements AutoCloseable {
+
+        private final ZstdCompressCtx context = new ZstdCompressCtx();
+        private final int level;
+        private ZstdDictionary loaded;
+
+        DictionaryCompression(int level) {
+            this.level = level;
+            try {
+                context.setLevel(level).setMagicless(true).setDictID(false).setContentSize(false).setChecksum(false);
+            } catch (RuntimeException e) {
+                context.close();
+                throw e;
+            }
+        }
+
+        /** Compresses {@code src[srcOff .. srcOff+srcLen)} with {@code dictionary} into {@code dst} from {@code dstOff}. */
+        int compress(ZstdDictionary dictionary, byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff) {
+            if (loaded != dictionary) {
+                context.loadDict(dictionary.compressor(level));
+                loaded = dictionary;
+            }
+            return context.compressByteArray(dst, dstOff, dst.length - dstOff, src, srcOff, srcLen);
+        }
+
+        @Override
+        public void close() {
+            loaded = null;
+            context.close();
+        }
     }
 
     /** One {@link ZstdCompressCtx}, its parameters set once, reused for every value. */

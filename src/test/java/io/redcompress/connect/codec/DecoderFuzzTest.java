@@ -53,8 +53,13 @@ class DecoderFuzzTest {
     private static final int CAP = 1 << 20;
     /** Exceptions, their messages and stack traces, header records: far below this. */
     private static final long SLACK = 64 * 1024;
-    private static final ValueDecoder CAPPED = ValueDecoder.builder().maxOriginalLength(CAP).build();
-    private static final ValueDecoder UNCAPPED = ValueDecoder.builder().maxOriginalLength(Integer.MAX_VALUE).build();
+    /** Values of codec id 5 name this dictionary; the decoders know it and no other. */
+    private static final ZstdDictionary DICTIONARY =
+            DictionaryTrainer.train(DictionaryCodecTest.values("heartbeat", 0, 500, 21), 4096);
+    private static final ValueDecoder CAPPED = ValueDecoder.builder().maxOriginalLength(CAP)
+            .dictionaries(DictionaryResolver.of(DICTIONARY)).build();
+    private static final ValueDecoder UNCAPPED = ValueDecoder.builder().maxOriginalLength(Integer.MAX_VALUE)
+            .dictionaries(DictionaryResolver.of(DICTIONARY)).build();
 
     private static final int RANDOM_CASES = 100_000;
     private static final int DEEP_CASES = 100_000;
@@ -72,7 +77,7 @@ class DecoderFuzzTest {
     private static List<Sample> corpus;
 
     /** Outcome of one decode. */
-    private enum Outcome { DECODED, NOT_OURS, UNSUPPORTED_VERSION, TRUNCATED, CORRUPT, LIMIT }
+    private enum Outcome { DECODED, NOT_OURS, UNSUPPORTED_VERSION, TRUNCATED, CORRUPT, LIMIT, UNKNOWN_DICTIONARY }
 
     /** A valid value and what it encodes. */
     private record Sample(String name, byte[] original, byte[] encoded, boolean checksum, int crc) {
@@ -110,6 +115,9 @@ class DecoderFuzzTest {
             }
             if (error instanceof OriginalLengthLimitExceededException) {
                 return Outcome.LIMIT;
+            }
+            if (error instanceof UnknownDictionaryException) {
+                return Outcome.UNKNOWN_DICTIONARY;
             }
             return null;
         }
@@ -151,6 +159,13 @@ class DecoderFuzzTest {
                     samples.add(sample(codec.configName() + (checksum ? "+crc" : "") + "/" + original.length,
                             original, encoder.encode(original), checksum));
                 }
+            }
+        }
+        for (boolean checksum : new boolean[] {true, false}) {
+            ValueEncoder zstd = ValueEncoder.builder().codec(Codec.ZSTD).checksum(checksum).minSizeToCompress(0).build();
+            for (byte[] original : originals) {
+                samples.add(sample("zstd+dictionary" + (checksum ? "+crc" : "") + "/" + original.length,
+                        original, zstd.encode(original, DICTIONARY), checksum));
             }
         }
         // written by "other implementations": gzip header fields, zstd frame without content size

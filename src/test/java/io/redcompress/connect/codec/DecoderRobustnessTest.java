@@ -26,12 +26,16 @@ class DecoderRobustnessTest {
     private static final ValueDecoder DECODER = ValueDecoder.defaults();
 
     /** Outcome of one decode attempt. */
-    private enum Outcome { DECODED, NOT_OURS, UNSUPPORTED_VERSION, TRUNCATED, CORRUPT, LIMIT }
+    private enum Outcome { DECODED, NOT_OURS, UNSUPPORTED_VERSION, TRUNCATED, CORRUPT, LIMIT, UNKNOWN_DICTIONARY }
 
     private static Outcome attempt(byte[] value, byte[] expectedOrNull) {
+        return attempt(DECODER, value, expectedOrNull);
+    }
+
+    private static Outcome attempt(ValueDecoder decoder, byte[] value, byte[] expectedOrNull) {
         byte[] decoded;
         try {
-            decoded = DECODER.decodeValue(value);
+            decoded = decoder.decodeValue(value);
         } catch (NotOurFormatException e) {
             return Outcome.NOT_OURS;
         } catch (UnsupportedFormatVersionException e) {
@@ -42,6 +46,8 @@ class DecoderRobustnessTest {
             return Outcome.CORRUPT;
         } catch (OriginalLengthLimitExceededException e) {
             return Outcome.LIMIT;
+        } catch (UnknownDictionaryException e) {
+            return Outcome.UNKNOWN_DICTIONARY;
         } catch (RuntimeException | Error e) {
             throw new AssertionError("untyped " + e + " for input " + TestPayloads.hex(
                     Arrays.copyOf(value, Math.min(value.length, 64))), e);
@@ -150,6 +156,35 @@ class DecoderRobustnessTest {
             assertThat(harmless).as("%s flips: %s", codec, seen).isLessThan(flips / 20);
             if (codec == Codec.NONE || codec == Codec.SNAPPY) {
                 assertThat(harmless).as("%s flips: %s", codec, seen).isLessThanOrEqualTo(codec == Codec.NONE ? 0 : flips / 50);
+            }
+        }
+    }
+
+    /**
+     * A value compressed with a dictionary: a flip in the dictionary id names an unknown dictionary, a flip
+     * anywhere else is caught like any other zstd value's, and none decodes to wrong bytes.
+     */
+    @Test
+    void everySingleBitFlipOfAValueWithADictionaryIsDetectedOrHarmless() {
+        ZstdDictionary dictionary = DictionaryTrainer.train(DictionaryCodecTest.values("heartbeat", 0, 500, 31), 4096);
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(DictionaryResolver.of(dictionary)).build();
+        ValueEncoder encoder = ValueEncoder.builder().codec(Codec.ZSTD).build();
+        for (boolean checksum : new boolean[] {true, false}) {
+            ValueEncoder withOrWithout = checksum ? encoder : ValueEncoder.builder().codec(Codec.ZSTD).checksum(false).build();
+            byte[] original = DictionaryCodecTest.values("heartbeat", 900, 1, 32).get(0);
+            byte[] value = withOrWithout.encode(original, dictionary);
+            assertThat(ValueDecoder.header(value).usesDictionary()).isTrue();
+            Map<Outcome, Integer> seen = new TreeMap<>();
+            int flips = value.length * 8;
+            for (int bit = 0; bit < flips; bit++) {
+                byte[] flipped = value.clone();
+                flipped[bit / 8] ^= (byte) (1 << (bit % 8));
+                Outcome outcome = attempt(decoder, flipped, checksum ? original : null);
+                seen.merge(outcome, 1, Integer::sum);
+            }
+            assertThat(seen).as("checksum %s", checksum).containsKey(Outcome.UNKNOWN_DICTIONARY);
+            if (checksum) {
+                assertThat(seen.getOrDefault(Outcome.DECODED, 0)).as("%s", seen).isLessThan(flips / 20);
             }
         }
     }

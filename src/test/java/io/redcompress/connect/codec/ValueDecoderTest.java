@@ -129,7 +129,7 @@ class ValueDecoderTest {
 
     @Test
     void badDescriptors() {
-        for (int codecId = 5; codecId <= 15; codecId++) {
+        for (int codecId = 6; codecId <= 15; codecId++) {
             byte[] value = bytes(0xF5, codecId << 4, 0x00);
             assertThat(corrupt(value).reason()).isEqualTo(Reason.BAD_HEADER);
             assertThat(corrupt(value)).hasMessageContaining("unknown codec id " + codecId);
