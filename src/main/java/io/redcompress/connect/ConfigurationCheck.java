@@ -34,6 +34,12 @@ final class ConfigurationCheck {
                     + "${topic}/${partition}/${key} only, or set " + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=ignore or fail"));
         }
         compressionLevelProblem(config).ifPresent(problems::add);
+        if (config.dictionaryMode().enabled() && config.codec() != Codec.ZSTD) {
+            problems.add(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, RedisSinkConfig.COMPRESSION_DICTIONARY + "="
+                    + config.dictionaryMode() + " needs " + RedisSinkConfig.COMPRESSION_CODEC + "=zstd (it is "
+                    + config.codec().configName() + "): dictionaries are a zstd feature. Set "
+                    + RedisSinkConfig.COMPRESSION_CODEC + "=zstd, or " + RedisSinkConfig.COMPRESSION_DICTIONARY + "=none."));
+        }
         if (config.waitReplicas() > 0 && config.waitTimeout().compareTo(config.commandTimeout()) >= 0) {
             problems.add(new Problem(RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS, RedisSinkConfig.REDIS_WAIT_TIMEOUT_MS + "="
                     + config.waitTimeout().toMillis() + " is not below " + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "="
