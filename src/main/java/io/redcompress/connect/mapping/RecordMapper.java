@@ -7,6 +7,7 @@ import org.apache.kafka.connect.sink.SinkRecord;
 
 import io.redcompress.connect.codec.EncodingSession;
 import io.redcompress.connect.codec.ValueEncoder;
+import io.redcompress.connect.codec.ZstdDictionary;
 import io.redcompress.connect.config.NullValueBehavior;
 
 /**
@@ -24,14 +25,22 @@ public final class RecordMapper implements AutoCloseable {
     private final int maxValueBytes;
     private final long ttlMillis;
     private final EncodingSession encoding;
+    private final ValueDictionaries dictionaries;
 
     public RecordMapper(KeyTemplate keyTemplate, NullValueBehavior nullValueBehavior, int maxValueBytes, long ttlMillis,
                         ValueEncoder encoder) {
+        this(keyTemplate, nullValueBehavior, maxValueBytes, ttlMillis, encoder, ValueDictionaries.NONE);
+    }
+
+    /** A mapper that compresses each topic's values with the dictionary {@code dictionaries} names for it, if any. */
+    public RecordMapper(KeyTemplate keyTemplate, NullValueBehavior nullValueBehavior, int maxValueBytes, long ttlMillis,
+                        ValueEncoder encoder, ValueDictionaries dictionaries) {
         this.keyTemplate = keyTemplate;
         this.nullValueBehavior = nullValueBehavior;
         this.maxValueBytes = maxValueBytes;
         this.ttlMillis = ttlMillis;
         this.encoding = encoder.session();
+        this.dictionaries = dictionaries;
     }
 
     /**
@@ -59,7 +68,10 @@ public final class RecordMapper implements AutoCloseable {
             throw new UndecodableRecordException(id, "value is " + serialized.length + " bytes, over max.value.bytes="
                     + maxValueBytes);
         }
-        byte[] encoded = encoding.encode(serialized);
+        String topic = record.topic();
+        ZstdDictionary dictionary = dictionaries.forTopic(topic);
+        byte[] encoded = encoding.encode(serialized, dictionary);
+        dictionaries.encoded(topic, serialized, encoded.length, dictionary);
         return Optional.of(new RedisWrite.SetValue(id, key, encoded, serialized.length, ttlMillis));
     }
 

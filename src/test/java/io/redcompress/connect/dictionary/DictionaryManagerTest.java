@@ -1,0 +1,250 @@
+package io.redcompress.connect.dictionary;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.codec.DictionaryResolver;
+import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.codec.ValueEncoder;
+import io.redcompress.connect.codec.ZstdDictionary;
+import io.redcompress.connect.testing.SampleData;
+
+class DictionaryManagerTest {
+
+    private static final ValueEncoder ZSTD = ValueEncoder.builder().codec(Codec.ZSTD).build();
+    private static final DictionaryManager.Settings SETTINGS = new DictionaryManager.Settings(4096, 200, 8 << 20, 0.25,
+            Duration.ZERO, Duration.ofMillis(20));
+
+    private final MemoryStore store = new MemoryStore();
+    /** What decodes the values written: the store the manager under test stores in. */
+    private MemoryStore storeInUse = store;
+    private DictionaryManager manager;
+    private long sequence;
+    private final Random random = new Random(3);
+
+    @AfterEach
+    void close() {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    private DictionaryManager manager(MemoryStore store) {
+        storeInUse = store;
+        manager = new DictionaryManager(SETTINGS, ZSTD, () -> store, System::nanoTime, "test-dictionaries");
+        return manager;
+    }
+
+    /** Encodes one value of {@code kind} the way RecordMapper does, and returns what was stored. */
+    private byte[] write(DictionaryManager m, String topic, String kind) {
+        byte[] value = SampleData.ofKind(kind, sequence++, random);
+        ZstdDictionary dictionary = m.forTopic(topic);
+        byte[] stored = ZSTD.encode(value, dictionary);
+        m.encoded(topic, value, stored.length, dictionary);
+        assertThat(ValueDecoder.builder().dictionaries(storeInUse).build().decodeValue(stored)).isEqualTo(value);
+        return stored;
+    }
+
+    private ZstdDictionary writeUntilADictionaryIsUsed(DictionaryManager m, String topic, String kind) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            write(m, topic, kind);
+            return m.forTopic(topic) != null;
+        });
+        return m.forTopic(topic);
+    }
+
+    @Test
+    void aTopicGetsADictionaryTrainedOnItsValuesOnceRedisHasStoredIt() {
+        DictionaryManager m = manager(store);
+        ZstdDictionary dictionary = writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
+        assertThat(store.dictionaries.get(dictionary.id())).isEqualTo(dictionary.bytes());
+        assertThat(store.pointers).containsEntry("hb", dictionary.id());
+        byte[] stored = write(m, "hb", "heartbeat");
+        assertThat(ValueDecoder.header(stored).dictionaryId()).isEqualTo(dictionary.id());
+        assertThat(m.stats()).satisfies(s -> {
+            assertThat(s.stored()).isEqualTo(1);
+            assertThat(s.storedBytes()).isEqualTo(dictionary.size());
+            assertThat(s.trainings()).isEqualTo(1);
+            assertThat(s.activeTopics()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void aRestartedTaskUsesTheDictionaryItUsedBeforeWithoutTraining() {
+        ZstdDictionary first = writeUntilADictionaryIsUsed(manager(store), "hb", "heartbeat");
+        manager.close();
+        DictionaryManager restarted = manager(store);
+        assertThat(writeUntilADictionaryIsUsed(restarted, "hb", "heartbeat")).isEqualTo(first);
+        assertThat(restarted.stats().trainings()).isZero();
+        assertThat(restarted.stats().stored()).isZero();
+    }
+
+    @Test
+    void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger storing = new AtomicInteger();
+        MemoryStore slow = new MemoryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+                storing.incrementAndGet();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new DictionaryStoreException("interrupted", false, e);
+                }
+                return super.store(dictionary);
+            }
+        };
+        DictionaryManager m = manager(slow);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            write(m, "hb", "heartbeat");
+            return storing.get() > 0;
+        });
+        for (int i = 0; i < 500; i++) {
+            assertThat(ValueDecoder.header(write(m, "hb", "heartbeat")).usesDictionary()).isFalse();
+        }
+        release.countDown();
+        writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
+    }
+
+    @Test
+    void whenRedisRefusesTheDictionaryValuesGoWithoutItAndStoringIsTriedAgain() {
+        AtomicInteger refusals = new AtomicInteger(3);
+        MemoryStore refusing = new MemoryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+                if (refusals.getAndDecrement() > 0) {
+                    throw new DictionaryStoreException("NOPERM on " + key(dictionary.id()), true, null);
+                }
+                return super.store(dictionary);
+            }
+        };
+        DictionaryManager m = manager(refusing);
+        ZstdDictionary dictionary = writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
+        assertThat(m.stats().storeFailures()).isEqualTo(3);
+        assertThat(m.stats().trainings()).isEqualTo(1);
+        assertThat(dictionary).isNotNull();
+    }
+
+    @Test
+    void anIdHeldByAnotherDictionaryIsNeverUsed() throws Exception {
+        MemoryStore taken = new MemoryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) {
+                return StoreResult.ID_TAKEN;
+            }
+        };
+        DictionaryManager m = new DictionaryManager(new DictionaryManager.Settings(4096, 200, 8 << 20, 0.25,
+                Duration.ofHours(1), Duration.ofMillis(20)), ZSTD, () -> taken, System::nanoTime, "test");
+        manager = m;
+        storeInUse = taken;
+        for (int i = 0; i < 3_000; i++) {
+            assertThat(ValueDecoder.header(write(m, "hb", "heartbeat")).usesDictionary()).isFalse();
+            if (i % 500 == 0) {
+                Thread.sleep(200);
+            }
+        }
+        assertThat(m.stats().trainings()).isEqualTo(1);
+    }
+
+    @Test
+    void valuesThatDriftAwayFromTheDictionaryGetANewOneAndBothGenerationsStayReadable() {
+        DictionaryManager m = manager(store);
+        ZstdDictionary heartbeats = writeUntilADictionaryIsUsed(m, "t", "heartbeat");
+        byte[] oldValue = write(m, "t", "heartbeat");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            write(m, "t", "log");
+            return m.forTopic("t") != heartbeats;
+        });
+        ZstdDictionary logs = m.forTopic("t");
+        assertThat(logs.id()).isNotEqualTo(heartbeats.id());
+        assertThat(m.stats().retrains()).isEqualTo(1);
+        assertThat(store.dictionaries).containsKeys(heartbeats.id(), logs.id());
+        assertThat(store.pointers).containsEntry("t", logs.id());
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(store).build();
+        assertThat(decoder.decodeValue(oldValue)).isNotEmpty();
+        assertThat(ValueDecoder.header(write(m, "t", "log")).dictionaryId()).isEqualTo(logs.id());
+    }
+
+    @Test
+    void stableValuesAreNotRetrained() {
+        DictionaryManager m = manager(store);
+        writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
+        for (int i = 0; i < 5_000; i++) {
+            write(m, "hb", "heartbeat");
+        }
+        assertThat(m.stats().trainings()).isEqualTo(1);
+        assertThat(m.stats().retrains()).isZero();
+    }
+
+    @Test
+    void eachTopicHasItsOwnDictionary() {
+        DictionaryManager m = manager(store);
+        ZstdDictionary heartbeats = writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
+        ZstdDictionary logs = writeUntilADictionaryIsUsed(m, "logs", "log");
+        assertThat(heartbeats.id()).isNotEqualTo(logs.id());
+        assertThat(m.forTopic("hb")).isSameAs(heartbeats);
+    }
+
+    /** A store in memory, and the resolver of the values it holds the dictionaries of. */
+    static class MemoryStore implements DictionaryStore, DictionaryResolver {
+        final Map<Long, byte[]> dictionaries = new ConcurrentHashMap<>();
+        final Map<String, Long> pointers = new ConcurrentHashMap<>();
+
+        @Override
+        public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+            byte[] existing = dictionaries.putIfAbsent(dictionary.id(), dictionary.bytes());
+            if (existing == null) {
+                return StoreResult.STORED;
+            }
+            return java.util.Arrays.equals(existing, dictionary.bytes()) ? StoreResult.ALREADY_STORED : StoreResult.ID_TAKEN;
+        }
+
+        @Override
+        public byte[] load(long id) {
+            return dictionaries.get(id);
+        }
+
+        @Override
+        public boolean exists(long id) {
+            return dictionaries.containsKey(id);
+        }
+
+        @Override
+        public OptionalLong activeId(String topic) {
+            Long id = pointers.get(topic);
+            return id == null ? OptionalLong.empty() : OptionalLong.of(id);
+        }
+
+        @Override
+        public void setActive(String topic, long id) {
+            pointers.put(topic, id);
+        }
+
+        @Override
+        public String key(long id) {
+            return "dict:" + id;
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public byte[] dictionary(long id) {
+            return dictionaries.get(id);
+        }
+    }
+}
