@@ -4,9 +4,11 @@ import java.util.Map;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
@@ -14,7 +16,8 @@ import io.lettuce.core.codec.ByteArrayCodec;
 
 /**
  * One Lettuce client with one byte[] connection, auto-flush on, standalone (or a Sentinel-found master) or cluster:
- * what {@link RedisConnectivityCheck} PINGs and asks for INFO. Writes go through {@link WriteTargets} instead.
+ * what {@link RedisConnectivityCheck} PINGs and asks for INFO, and what {@link RedisDictionaryStore} keeps dictionaries
+ * through. Records' writes go through {@link WriteTargets} instead.
  */
 final class LettuceConnection implements AutoCloseable {
 
@@ -51,6 +54,42 @@ final class LettuceConnection implements AutoCloseable {
 
     RedisClusterAsyncCommands<byte[], byte[]> commands() {
         return commands;
+    }
+
+    /**
+     * The connection of the node that owns {@code key}: the one connection, or in a cluster the node connection of the
+     * master that serves the key's slot by the client's slot map. Commands on a node connection follow no redirect,
+     * so a WAIT sent on it counts the writes sent on it before.
+     *
+     * @throws RedisException if no master serves the slot, or the node connection cannot be opened
+     */
+    StatefulRedisConnection<byte[], byte[]> connectionFor(byte[] key) {
+        if (!(connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster)) {
+            return (StatefulRedisConnection<byte[], byte[]>) connection;
+        }
+        int slot = SlotHash.getSlot(key);
+        RedisClusterNode master = cluster.getPartitions().getMasterBySlot(slot);
+        if (master == null) {
+            throw new RedisException("no Redis Cluster master serves slot " + slot + " in the client's slot map");
+        }
+        return cluster.getConnection(master.getNodeId());
+    }
+
+    /**
+     * A connection to every node that holds keys, by host:port: the one connection (named {@code endpoint}), or in a
+     * cluster every master that serves slots.
+     */
+    Map<String, StatefulRedisConnection<byte[], byte[]>> masterConnections(String endpoint) {
+        if (!(connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster)) {
+            return Map.of(endpoint, (StatefulRedisConnection<byte[], byte[]>) connection);
+        }
+        Map<String, StatefulRedisConnection<byte[], byte[]>> masters = new java.util.LinkedHashMap<>();
+        for (RedisClusterNode node : cluster.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.hasNoSlots()) {
+                masters.put(ClusterNodes.address(node.getUri()), cluster.getConnection(node.getNodeId()));
+            }
+        }
+        return masters;
     }
 
     /**
