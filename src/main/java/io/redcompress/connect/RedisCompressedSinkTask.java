@@ -23,11 +23,14 @@ import org.slf4j.LoggerFactory;
 
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.config.RejectedWriteBehavior;
+import io.redcompress.connect.dictionary.DictionaryManager;
+import io.redcompress.connect.dictionary.DictionaryStore;
 import io.redcompress.connect.errors.DeadLetterReporter;
 import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.UndecodableRecordException;
+import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
@@ -41,6 +44,7 @@ import io.redcompress.connect.pipeline.RetryBudget;
 import io.redcompress.connect.redis.LettuceWriteSender;
 import io.redcompress.connect.redis.RedisClientFactory;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
+import io.redcompress.connect.redis.RedisDictionaryStore;
 import io.redcompress.connect.redis.RedisWriteSender;
 
 /**
@@ -56,6 +60,8 @@ public class RedisCompressedSinkTask extends SinkTask {
 
     private final BiFunction<RedisSinkConfig, Map<String, String>, RedisWriteSender> senderFactory;
     private final LongSupplier nanoClock;
+    private BiFunction<RedisSinkConfig, String, DictionaryStore> dictionaryStores = RedisDictionaryStore::open;
+    private ValueDictionaries dictionaries;
 
     private RedisSinkConfig config;
     private RecordMapper mapper;
@@ -108,7 +114,10 @@ public class RedisCompressedSinkTask extends SinkTask {
         if (!problems.isEmpty()) {
             throw new ConnectException(problems.get(0).withConfigKey());
         }
-        mapper = TaskComponents.recordMapper(config);
+        String connector = props.getOrDefault("name", "connector");
+        dictionaries = TaskComponents.dictionaries(config, () -> dictionaryStores.apply(config, connector),
+                "redcompress-dictionaries-" + connector);
+        mapper = TaskComponents.recordMapper(config, dictionaries);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
         pauses = new PartitionPauses(context);
@@ -117,13 +126,26 @@ public class RedisCompressedSinkTask extends SinkTask {
                 RedisClientFactory.describeEndpoint(config), nanoClock);
         metrics = new SinkMetrics();
         inFlightLimits = new InFlightLimits(config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, metrics);
-        metrics.register(pluginMetrics(), mapper::encodingStats);
+        metrics.register(pluginMetrics(), mapper::encodingStats, dictionaryStats());
         sender = connect(config, props);
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = nanoClock.getAsLong();
         log.info("Writing to Redis at {} with codec {} ({}), key template '{}', dead-letter topic {}",
                 RedisClientFactory.describeEndpoint(config), config.codec().configName(), config.codec().implementation(), config.keyTemplate(),
                 deadLetters.isConfigured() ? "configured" : "not configured");
+    }
+
+    private java.util.function.Supplier<DictionaryManager.Stats> dictionaryStats() {
+        if (dictionaries instanceof DictionaryManager manager) {
+            return manager::stats;
+        }
+        DictionaryManager.Stats none = new DictionaryManager.Stats(0, 0, 0, 0, 0, 0, 0);
+        return () -> none;
+    }
+
+    /** For tests: where dictionaries are stored (compression.dictionary other than none). */
+    void useDictionaryStores(BiFunction<RedisSinkConfig, String, DictionaryStore> stores) {
+        this.dictionaryStores = stores;
     }
 
     private RedisWriteSender connect(RedisSinkConfig config, Map<String, String> props) {
@@ -283,6 +305,13 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         if (mapper != null) {
             mapper.close(); // frees the encoding session's native codec state; stop() runs on the task thread
+        }
+        if (dictionaries instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("Closing the dictionaries failed", e);
+            }
         }
     }
 

@@ -3,10 +3,19 @@ package io.redcompress.connect;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.Supplier;
+
+import org.apache.kafka.connect.errors.ConnectException;
+
 import io.redcompress.connect.codec.ValueEncoder;
+import io.redcompress.connect.config.DictionaryMode;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.dictionary.DictionaryManager;
+import io.redcompress.connect.dictionary.DictionaryStore;
+import io.redcompress.connect.dictionary.PinnedDictionary;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordMapper;
+import io.redcompress.connect.mapping.ValueDictionaries;
 
 /** Builds the task's collaborators from its config. */
 final class TaskComponents {
@@ -29,8 +38,42 @@ final class TaskComponents {
 
     /** Also logs, at WARN, each join of the key template that can make two records share a key (see key.template). */
     static RecordMapper recordMapper(RedisSinkConfig config) {
+        return recordMapper(config, ValueDictionaries.NONE);
+    }
+
+    static RecordMapper recordMapper(RedisSinkConfig config, ValueDictionaries dictionaries) {
         KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
         template.ambiguousJoins().forEach(log::warn);
-        return new RecordMapper(template, config.nullValueBehavior(), config.maxValueBytes(), config.ttlMillis(), valueEncoder(config));
+        return new RecordMapper(template, config.nullValueBehavior(), config.maxValueBytes(), config.ttlMillis(),
+                valueEncoder(config), dictionaries);
+    }
+
+    /**
+     * The dictionaries compression.dictionary asks for: none, one pinned dictionary (loaded now, on the calling thread:
+     * a task whose dictionary is missing does not start), or a manager training them per topic in the background.
+     *
+     * @param stores opens the store of dictionaries; the manager calls it on its own thread, when first needed
+     * @throws ConnectException if a pinned dictionary cannot be loaded; the message names the key
+     */
+    static ValueDictionaries dictionaries(RedisSinkConfig config, Supplier<DictionaryStore> stores, String threadName) {
+        DictionaryMode mode = config.dictionaryMode();
+        switch (mode.kind()) {
+            case PINNED:
+                try (DictionaryStore store = stores.get()) {
+                    PinnedDictionary pinned = PinnedDictionary.load(store, mode.pinnedId(), RedisSinkConfig.COMPRESSION_DICTIONARY);
+                    log.info("Compressing every value with dictionary {} ({} bytes, {})", mode.pinnedId(),
+                            pinned.dictionary().size(), store.key(mode.pinnedId()));
+                    return pinned;
+                } catch (IllegalStateException e) {
+                    throw new ConnectException(e.getMessage(), e);
+                }
+            case AUTO:
+                return new DictionaryManager(new DictionaryManager.Settings(config.dictionarySizeBytes(),
+                        config.dictionarySamples(), config.dictionarySampleBytes(), config.dictionaryRetrainThreshold(),
+                        config.dictionaryRetrainMinInterval(), config.dictionaryStoreRetry()),
+                        valueEncoder(config), stores, System::nanoTime, threadName);
+            default:
+                return ValueDictionaries.NONE;
+        }
     }
 }

@@ -683,4 +683,74 @@ class RedisCompressedSinkTaskTest {
                 .hasMessageEndingWith("(config key: redis.uri)");
         lettuceTask.stop();
     }
+
+    @Test
+    void aPinnedDictionaryThatIsNotStoredStopsTheTaskNamingItsKey() {
+        task.useDictionaryStores((config, connector) -> new MemoryDictionaries());
+        assertThatThrownBy(() -> start(true, Map.of("compression.codec", "zstd", "compression.dictionary", "123456")))
+                .isInstanceOf(ConnectException.class)
+                .hasMessageContaining("compression.dictionary=123456")
+                .hasMessageContaining("dict:123456 does not exist");
+    }
+
+    @Test
+    void aPinnedDictionaryCompressesEveryValueAndReadersFindItByTheIdInTheHeader() {
+        MemoryDictionaries dictionaries = new MemoryDictionaries();
+        java.util.Random random = new java.util.Random(1);
+        java.util.List<byte[]> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            samples.add(io.redcompress.connect.testing.SampleData.heartbeat("d" + i % 20, i, random));
+        }
+        io.redcompress.connect.codec.ZstdDictionary dictionary =
+                io.redcompress.connect.codec.DictionaryTrainer.train(samples, 4096);
+        dictionaries.bytes.put(dictionary.id(), dictionary.bytes());
+        task.useDictionaryStores((config, connector) -> dictionaries);
+        start(true, Map.of("compression.codec", "zstd", "compression.dictionary", Long.toString(dictionary.id()),
+                "value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"));
+        byte[] heartbeat = io.redcompress.connect.testing.SampleData.heartbeat("d1", 1_000, random);
+        put(List.of(record().key("a").value(new String(heartbeat, StandardCharsets.UTF_8)).offset(0).build()));
+
+        byte[] stored = redis.data.get("a");
+        assertThat(ValueDecoder.header(stored).dictionaryId()).isEqualTo(dictionary.id());
+        assertThat(ValueDecoder.builder().dictionaries(io.redcompress.connect.codec.DictionaryResolver.of(dictionary))
+                .build().decodeValue(stored)).isEqualTo(heartbeat);
+    }
+
+    /** Dictionaries in memory, for the task's compression.dictionary settings. */
+    private static final class MemoryDictionaries implements io.redcompress.connect.dictionary.DictionaryStore {
+        final Map<Long, byte[]> bytes = new HashMap<>();
+
+        @Override
+        public StoreResult store(io.redcompress.connect.codec.ZstdDictionary dictionary) {
+            return bytes.putIfAbsent(dictionary.id(), dictionary.bytes()) == null ? StoreResult.STORED : StoreResult.ALREADY_STORED;
+        }
+
+        @Override
+        public byte[] load(long id) {
+            return bytes.get(id);
+        }
+
+        @Override
+        public boolean exists(long id) {
+            return bytes.containsKey(id);
+        }
+
+        @Override
+        public java.util.OptionalLong activeId(String topic) {
+            return java.util.OptionalLong.empty();
+        }
+
+        @Override
+        public void setActive(String topic, long id) {
+        }
+
+        @Override
+        public String key(long id) {
+            return "dict:" + id;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
 }

@@ -342,6 +342,11 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     private DictionaryStore store() {
         if (store == null) {
             store = storeFactory.get();
+            try {
+                store.evictionRisk().ifPresent(log::warn);
+            } catch (RuntimeException e) {
+                log.debug("Could not read the eviction policy", e);
+            }
         }
         return store;
     }

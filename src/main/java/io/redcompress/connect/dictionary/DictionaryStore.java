@@ -49,6 +49,14 @@ public interface DictionaryStore extends AutoCloseable {
     /** Records that this connector now uses dictionary {@code id} for {@code topic}. */
     void setActive(String topic, long id) throws DictionaryStoreException;
 
+    /**
+     * A warning when Redis may evict dictionaries (an allkeys-* maxmemory-policy), which would make the values that
+     * name them unreadable until they are stored again; empty when it cannot tell or there is no risk.
+     */
+    default java.util.Optional<String> evictionRisk() {
+        return java.util.Optional.empty();
+    }
+
     /** The key dictionary {@code id} is stored under, for messages. */
     String key(long id);
 

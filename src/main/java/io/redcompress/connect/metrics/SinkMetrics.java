@@ -8,6 +8,7 @@ import org.apache.kafka.common.metrics.Gauge;
 import org.apache.kafka.common.metrics.PluginMetrics;
 
 import io.redcompress.connect.codec.EncodingSession;
+import io.redcompress.connect.dictionary.DictionaryManager;
 import io.redcompress.connect.mapping.RedisWrite;
 
 /**
@@ -33,9 +34,31 @@ public final class SinkMetrics {
 
     /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
     public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding) {
+        register(pluginMetrics, encoding, () -> NO_DICTIONARIES);
+    }
+
+    private static final DictionaryManager.Stats NO_DICTIONARIES = new DictionaryManager.Stats(0, 0, 0, 0, 0, 0, 0);
+
+    /** As {@link #register(PluginMetrics, Supplier)}, with what the task's dictionaries did (compression.dictionary=auto). */
+    public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding,
+                         Supplier<DictionaryManager.Stats> dictionaries) {
         if (pluginMetrics == null) {
             return;
         }
+        gauge(pluginMetrics, "values-with-dictionary-total", "Values stored compressed with a zstd dictionary",
+                () -> encoding.get().withDictionary());
+        gauge(pluginMetrics, "dictionaries-stored-total", "Dictionaries this task stored in Redis", () -> dictionaries.get().stored());
+        gauge(pluginMetrics, "dictionary-bytes-stored-total", "Redis memory this task spent on dictionaries (their bytes)",
+                () -> dictionaries.get().storedBytes());
+        gauge(pluginMetrics, "dictionary-store-failures-total", "Attempts to store a dictionary that Redis refused or did not "
+                + "answer; values are written without it meanwhile", () -> dictionaries.get().storeFailures());
+        gauge(pluginMetrics, "dictionary-trainings-total", "Dictionaries trained", () -> dictionaries.get().trainings());
+        gauge(pluginMetrics, "dictionary-retrains-total", "Dictionaries replaced because values drifted away from them",
+                () -> dictionaries.get().retrains());
+        gauge(pluginMetrics, "dictionary-training-time-ms", "Duration of the last training (on a background thread)",
+                () -> dictionaries.get().lastTrainingMillis());
+        gauge(pluginMetrics, "dictionary-topics-active", "Topics whose values are compressed with a dictionary now",
+                () -> dictionaries.get().activeTopics());
         gauge(pluginMetrics, "compression-attempted-total", "Values the codec was run on", () -> encoding.get().attempted());
         gauge(pluginMetrics, "compression-skipped-total", "Values stored uncompressed without trying, because values of "
                 + "their size did not shrink by 3% lately (one in 32 is still tried)", () -> encoding.get().skipped());

@@ -58,6 +58,7 @@ public final class ThroughputBench {
     private static final String LETTUCE_THREAD_PREFIX = "lettuce-";
     /** How often the committed offsets are read while a connector runs. */
     private static final long COMMIT_POLL_MILLIS = 50;
+    private static final String DICTIONARY_PREFIX = "redcompress:dict";
     private static final long CPU_SAMPLE_MILLIS = 100;
 
     /** The command-line flags. */
@@ -68,7 +69,8 @@ public final class ThroughputBench {
 
         static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
-                + "(a codec name: the connector with compression.codec=<name>) --partitions N (1) --tasks N (1) "
+                + "(a codec name: the connector with compression.codec=<name>; codec+dictionary, e.g. zstd+auto, also sets "
+                + "compression.dictionary) --partitions N (1) --tasks N (1) "
                 + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
                 + "--redis-pause-ms N (0: stall Redis's writes that long, CLIENT PAUSE, once the first key is in) "
                 + "--set key=value (a connector setting, repeatable) "
@@ -173,7 +175,7 @@ public final class ThroughputBench {
     }
 
     /** One variant's measurement in one round. */
-    record Run(String variant, int records, long nanos, CpuMeter.Report cpu, long redisCpuNanos) {
+    record Run(String variant, int records, long nanos, CpuMeter.Report cpu, long redisCpuNanos, Memory memory) {
 
         double recordsPerSecond() {
             return records * 1e9 / nanos;
@@ -190,6 +192,14 @@ public final class ThroughputBench {
         double groupMicros(String group) {
             return micros(cpu.nanosByGroup().getOrDefault(group, 0L));
         }
+    }
+
+    /**
+     * What a run left in Redis: used_memory over that of the emptied server, per value key; the value bytes stored and
+     * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored.
+     */
+    record Memory(double usedMemoryPerKey, double storedBytesPerValue, double originalBytesPerValue, long dictionaryBytes) {
+        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0);
     }
 
     private final ConnectAndRedis cluster;
@@ -294,6 +304,7 @@ public final class ThroughputBench {
         String name = "tb-" + workload.payload() + "-" + variant + "-" + label;
         Map<TopicPartition, Long> endOffsets = produce(name, workload, records);
         cluster.redisClient.flushAll();
+        long usedMemoryEmpty = cluster.redisClient.usedMemory();
         Map<String, String> config = connectorConfig(name, variant);
         CpuMeter meter = CpuMeter.start(sinkThreads(name), CPU_SAMPLE_MILLIS);
         long redisCpuBefore = redisCpuNanos();
@@ -311,14 +322,25 @@ public final class ThroughputBench {
             checkLoadedByPluginClassLoader(name);
             pluginLoaderChecked = true;
         }
-        long keys = cluster.redisClient.dbsize();
+        // dictionaries and their pointers (compression.dictionary=auto) live beside the values
+        long dictionaryKeys = cluster.redisClient.keys(DICTIONARY_PREFIX + ":*").size();
+        long keys = cluster.redisClient.dbsize() - dictionaryKeys;
         long expectedKeys = variant.equals("noop") ? 0 : records;
         if (keys != expectedKeys) {
             throw new IllegalStateException(name + ": Redis holds " + keys + " keys, expected " + expectedKeys);
         }
+        Memory memory = Memory.NONE;
+        if (!variant.equals("noop")) {
+            long usedMemory = cluster.redisClient.usedMemory() - usedMemoryEmpty;
+            double written = ConnectAndRedis.taskMetric(name, "values-written-total");
+            memory = new Memory((double) usedMemory / records,
+                    ConnectAndRedis.taskMetric(name, "bytes-encoded-total") / written,
+                    ConnectAndRedis.taskMetric(name, "bytes-original-total") / written,
+                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"));
+        }
         deleteConnector(name);
         cluster.connect.kafka().deleteTopic(name);
-        return new Run(variant, records, committed - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu);
+        return new Run(variant, records, committed - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu, memory);
     }
 
     /** Stalls Redis's writes for --redis-pause-ms once the first key is in, so the bound on writes in flight is met. */
@@ -344,7 +366,12 @@ public final class ThroughputBench {
             // the same converters as the connector's; the redis settings are ignored
             config.put("connector.class", NoopSinkConnector.class.getName());
         } else {
-            config.put("compression.codec", variant);
+            // "zstd+auto": compression.codec=zstd, compression.dictionary=auto
+            String[] codecAndDictionary = variant.split("\\+", 2);
+            config.put("compression.codec", codecAndDictionary[0]);
+            if (codecAndDictionary.length > 1) {
+                config.put("compression.dictionary", codecAndDictionary[1]);
+            }
             config.putAll(options.connectorSettings());
         }
         if (options.maxPollRecords() != null) {
@@ -509,7 +536,7 @@ public final class ThroughputBench {
         if (stored != records) {
             throw new IllegalStateException("lettuce: Redis holds " + stored + " keys, expected " + records);
         }
-        return new Run("lettuce", records, ended - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu);
+        return new Run("lettuce", records, ended - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu, Memory.NONE);
     }
 
     /** utime + stime of the bench's redis-server from /proc, in nanoseconds; -1 where /proc cannot be read. */
@@ -574,6 +601,7 @@ public final class ThroughputBench {
                     runs.stream().mapToLong(r -> r.cpu().inFlightRecordsMax()).max().orElse(0),
                     runs.stream().mapToLong(r -> r.cpu().inFlightBytesMax()).max().orElse(0) >> 10);
         }
+        printMemory(byVariant);
         // a run ends at the first commit read after the last record: up to one commit interval and one read late
         double resolutionSeconds = (options.offsetFlushMillis() + COMMIT_POLL_MILLIS) / 1000.0;
         byVariant.forEach((variant, runs) -> {
@@ -589,6 +617,30 @@ public final class ThroughputBench {
                 + "Heap max: the shared JVM's highest heap use in any round, context only. In flight: the task metrics "
                 + "records-in-flight and bytes-in-flight (estimated heap, bounded by max.in.flight.bytes), highest sample, "
                 + "summed over tasks.)");
+    }
+
+    /** What each variant left in Redis, against codec none when it ran. */
+    private static void printMemory(Map<String, List<Run>> byVariant) {
+        List<Run> none = byVariant.get("none");
+        double noneMemory = none == null ? Double.NaN : spread(none, r -> r.memory().usedMemoryPerKey()).median();
+        System.out.println();
+        System.out.println("| variant | value bytes stored / original | stored B per value | Redis used_memory B per key "
+                + "| vs none | dictionaries stored (B) |");
+        System.out.println("|---|--:|--:|--:|--:|--:|");
+        byVariant.forEach((variant, runs) -> {
+            if (variant.equals("noop") || variant.equals("lettuce")) {
+                return;
+            }
+            double stored = spread(runs, r -> r.memory().storedBytesPerValue()).median();
+            double original = spread(runs, r -> r.memory().originalBytesPerValue()).median();
+            double memory = spread(runs, r -> r.memory().usedMemoryPerKey()).median();
+            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %,d |%n", variantName(variant), stored / original,
+                    stored, memory, Double.isNaN(noneMemory) ? "-" : String.format(Locale.ROOT, "%.3fx", memory / noneMemory),
+                    runs.stream().mapToLong(r -> r.memory().dictionaryBytes()).max().orElse(0));
+        });
+        System.out.println("(used_memory: the server's growth over the emptied server, divided by the value keys; it "
+                + "includes the dictionaries. Stored bytes: header included, the mean over the run, so with a dictionary it "
+                + "includes the values written before the dictionary was trained.)");
     }
 
     private static BenchStats.Spread spread(List<Run> runs, ToDoubleFunction<Run> metric) {

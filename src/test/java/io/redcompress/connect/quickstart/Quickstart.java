@@ -53,6 +53,9 @@ import io.redcompress.connect.testing.SampleData;
 public final class Quickstart {
 
     private static final int PARTITIONS = 3;
+    /** Where the zstd-with-dictionaries connector writes the same stream, beside the operator's codec's keys. */
+    private static final String DICTIONARY_KEYS = "zstd-dictionary:";
+    private static final String DICTIONARY_PREFIX = "redcompress:dict";
 
     private final Options options;
     /** Names get a run id against an existing Kafka, so the quickstart can run again without clashing. */
@@ -96,9 +99,12 @@ public final class Quickstart {
         startKafkaAndConnect();
         createTopics();
         Produced produced = produceSampleData();
-        startConnector();
-        long committed = awaitStreamed(produced);
+        startConnectors();
+        long committed = awaitStreamed(produced, connectorName);
         boolean complete = committed >= produced.total();
+        if (options.dictionaryDemo) {
+            complete &= awaitStreamed(produced, dictionaryConnectorName()) >= produced.total();
+        }
         printSummary(produced, committed, complete, System.nanoTime() - began);
         return complete ? 0 : 1;
     }
@@ -231,7 +237,26 @@ public final class Quickstart {
 
     // ---- connector -----------------------------------------------------------------------------
 
-    private void startConnector() throws Exception {
+    /** The operator's connector (options.codec) and, beside it, the same stream with zstd and dictionaries. */
+    private void startConnectors() throws Exception {
+        startConnector(connectorName, options.codec, "${topic}:${key}", dlqTopic, Map.of());
+        step("Created connector %s (codec %s) on topics %s, %s", connectorName, options.codec, heartbeatsTopic, logsTopic);
+        if (options.dictionaryDemo) {
+            // each of the two tasks sees about half of the 2,000 log lines: sample 500 of them, not the default 2,000
+            startConnector(dictionaryConnectorName(), "zstd", DICTIONARY_KEYS + "${topic}:${key}", dlqTopic + ".zstd",
+                    Map.of("compression.dictionary", "auto", "compression.dictionary.samples", "500"));
+            step("Created connector %s (codec zstd, compression.dictionary=auto: a dictionary per topic, trained on the "
+                    + "first 500 values each task sees) writing the same topics to keys %s<topic>:<key>",
+                    dictionaryConnectorName(), DICTIONARY_KEYS);
+        }
+    }
+
+    private String dictionaryConnectorName() {
+        return connectorName + "-zstd-dictionary";
+    }
+
+    private void startConnector(String name, String codec, String keyTemplate, String deadLetterTopic,
+                                Map<String, String> extra) throws Exception {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("connector.class", "io.redcompress.connect.RedisCompressedSinkConnector");
         config.put("tasks.max", "2");
@@ -240,20 +265,20 @@ public final class Quickstart {
         config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
         config.put("value.converter.schemas.enable", "false");
         config.put("redis.uri", redisUri);
-        config.put("key.template", "${topic}:${key}");
-        config.put("compression.codec", options.codec);
+        config.put("key.template", keyTemplate);
+        config.put("compression.codec", codec);
+        config.putAll(extra);
         config.put("errors.tolerance", "all");
-        config.put("errors.deadletterqueue.topic.name", dlqTopic);
+        config.put("errors.deadletterqueue.topic.name", deadLetterTopic);
         config.put("errors.deadletterqueue.topic.replication.factor", "1");
         config.put("errors.deadletterqueue.context.headers.enable", "true");
         StringBuilder json = new StringBuilder("{");
         config.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":\"").append(v).append('"'));
         json.append('}');
-        HttpResponse<String> response = rest("PUT", "connectors/" + connectorName + "/config", json.toString());
+        HttpResponse<String> response = rest("PUT", "connectors/" + name + "/config", json.toString());
         if (response.statusCode() >= 300) {
             throw new IllegalStateException("Connect refused the connector config: HTTP " + response.statusCode() + " " + response.body());
         }
-        step("Created connector %s (codec %s) on topics %s, %s", connectorName, options.codec, heartbeatsTopic, logsTopic);
     }
 
     private HttpResponse<String> rest(String method, String resource, String body) throws IOException, InterruptedException {
@@ -267,7 +292,7 @@ public final class Quickstart {
     }
 
     /** Waits until every produced record is committed; returns how many were. */
-    private long awaitStreamed(Produced produced) throws Exception {
+    private long awaitStreamed(Produced produced, String connectorName) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeoutSeconds);
         long total = produced.endOffsets().values().stream().mapToLong(Long::longValue).sum();
         long done = 0;
@@ -282,7 +307,7 @@ public final class Quickstart {
                     done += offset == null ? 0 : Math.min(offset.offset(), end.getValue());
                 }
                 if (done != lastPrinted) {
-                    step("Committed %,d of %,d records (keys in Redis: %,d)", done, total, redis.dbsize());
+                    step("%s: committed %,d of %,d records (keys in Redis: %,d)", connectorName, done, total, redis.dbsize());
                     lastPrinted = done;
                 }
                 if (done >= total) {
@@ -345,9 +370,65 @@ public final class Quickstart {
                 System.out.printf("Read back              %s = %d bytes starting %s%n", sampleKey, sampleStored.length, hex(sampleStored, 12));
                 System.out.printf("Decoded                %s%n", new String(plugin.decode(sampleStored), StandardCharsets.UTF_8));
             }
+            if (options.dictionaryDemo) {
+                printComparison(plugin);
+            }
             System.out.printf("Took                   %.1f s; %s%n", elapsedNanos / 1e9, complete ? "every record accounted for" : "INCOMPLETE");
             System.out.println("=============================================================");
         }
+    }
+
+    /**
+     * The same values under the operator's codec and under zstd with dictionaries: stored bytes against the original,
+     * and what Redis spends per key (MEMORY USAGE, which counts the key, the value and Redis's own overhead).
+     */
+    private void printComparison(PluginJars plugin) {
+        java.util.function.UnaryOperator<byte[]> decoder = plugin.decoder(id -> redis.get(DICTIONARY_PREFIX + ":" + id));
+        System.out.println("Per key in Redis        stored/original  MEMORY USAGE B/key  keys");
+        for (String topic : List.of(heartbeatsTopic, logsTopic)) {
+            String kind = topic.equals(heartbeatsTopic) ? "heartbeats" : "logs";
+            KeysFigures plain = figures(topic + ":*", decoder);
+            KeysFigures zstd = figures(DICTIONARY_KEYS + topic + ":*", decoder);
+            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d%n", kind, options.codec, plain.ratio(), plain.memoryPerKey(), plain.keys());
+            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d%n", kind, "zstd+dict", zstd.ratio(), zstd.memoryPerKey(), zstd.keys());
+            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d (written once the dictionary was stored)%n", "", "  of which",
+                    zstd.withDictionary().ratio(), zstd.withDictionary().memoryPerKey(), zstd.withDictionary().keys());
+        }
+        List<String> dictionaries = redis.keys(DICTIONARY_PREFIX + ":*").stream()
+                .filter(k -> k.substring(DICTIONARY_PREFIX.length() + 1).matches("\\d+")).toList();
+        long dictionaryBytes = dictionaries.stream().mapToLong(k -> redis.get(k).length).sum();
+        System.out.printf("Dictionaries           %d in Redis (%s:<id>), %,d bytes in all%n", dictionaries.size(),
+                DICTIONARY_PREFIX, dictionaryBytes);
+    }
+
+    private record KeysFigures(long keys, long original, long stored, long memory, KeysFigures withDictionary) {
+        double ratio() {
+            return (double) stored / Math.max(1, original);
+        }
+
+        double memoryPerKey() {
+            return (double) memory / Math.max(1, keys);
+        }
+    }
+
+    /** Decodes every key of {@code pattern} (so each is checked) and adds up its sizes, and those of the keys naming a dictionary. */
+    private KeysFigures figures(String pattern, java.util.function.UnaryOperator<byte[]> decoder) {
+        long[] all = new long[4];
+        long[] dictionary = new long[4];
+        for (String key : redis.keys(pattern)) {
+            byte[] stored = redis.get(key);
+            long original = decoder.apply(stored).length;
+            long memory = ((Number) redis.command("MEMORY", "USAGE", key)).longValue();
+            boolean named = stored.length > 1 && (stored[1] & 0xF0) >> 4 == 5; // codec id 5: zstd with a dictionary
+            for (long[] sums : named ? new long[][] {all, dictionary} : new long[][] {all}) {
+                sums[0]++;
+                sums[1] += original;
+                sums[2] += stored.length;
+                sums[3] += memory;
+            }
+        }
+        return new KeysFigures(all[0], all[1], all[2], all[3],
+                new KeysFigures(dictionary[0], dictionary[1], dictionary[2], dictionary[3], null));
     }
 
     private List<ConsumerRecord<byte[], byte[]>> readDeadLetters(int expected) {
@@ -434,6 +515,7 @@ public final class Quickstart {
         int devices = 5_000;
         int logs = 2_000;
         int timeoutSeconds = 300;
+        boolean dictionaryDemo = true;
 
         static Options parse(String[] args) {
             Options options = new Options();
@@ -446,9 +528,14 @@ public final class Quickstart {
                               --redis-uri redis://HOST:PORT  use an existing Redis instead of starting redis-server
                               --plugin-path DIR              the built plugin directory (default target/plugin)
                               --codec lz4|snappy|zstd|gzip|none   (default lz4)
+                              --no-dictionary-demo           do not run the second connector (zstd with dictionaries)
                               --heartbeats N --devices N --logs N  how much sample data (default 20000, 5000, 2000)
                               --timeout-seconds N            how long to wait for the stream (default 300)""");
                     return null;
+                }
+                if (flag.equals("--no-dictionary-demo")) {
+                    options.dictionaryDemo = false;
+                    continue;
                 }
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException("flag " + flag + " needs a value; see --help");

@@ -22,10 +22,46 @@ public final class PluginJars implements AutoCloseable {
 
     private final URLClassLoader loader;
     private final Method decode;
+    private final Class<?> decoderClass;
+    private final Class<?> resolverInterface;
 
     private PluginJars(URLClassLoader loader) throws ReflectiveOperationException {
         this.loader = loader;
-        this.decode = loader.loadClass("io.redcompress.connect.codec.ValueDecoder").getMethod("decode", byte[].class);
+        this.decoderClass = loader.loadClass("io.redcompress.connect.codec.ValueDecoder");
+        this.decode = decoderClass.getMethod("decode", byte[].class);
+        this.resolverInterface = loader.loadClass("io.redcompress.connect.codec.DictionaryResolver");
+    }
+
+    /**
+     * A decoder from the plugin's own jar whose dictionaries (values of codec id 5) come from {@code dictionaries}
+     * (id to bytes, null if unknown): {@code ValueDecoder.builder().dictionaries(...).build()::decodeValue}.
+     */
+    public java.util.function.UnaryOperator<byte[]> decoder(java.util.function.LongFunction<byte[]> dictionaries) {
+        try {
+            Object resolver = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {resolverInterface},
+                    (proxy, method, args) -> method.getName().equals("dictionary")
+                            ? dictionaries.apply((Long) args[0]) : method.invoke(this, args));
+            Object builder = decoderClass.getMethod("builder").invoke(null);
+            builder.getClass().getMethod("dictionaries", resolverInterface).invoke(builder, resolver);
+            Object decoder = builder.getClass().getMethod("build").invoke(builder);
+            Method decodeValue = decoderClass.getMethod("decodeValue", byte[].class);
+            return stored -> invoke(decodeValue, decoder, stored);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the plugin's ValueDecoder has no dictionaries(...)", e);
+        }
+    }
+
+    private static byte[] invoke(Method method, Object target, byte[] stored) {
+        try {
+            return (byte[]) method.invoke(target, (Object) stored);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static Path libDirectory(Path pluginPath) {
@@ -53,16 +89,7 @@ public final class PluginJars implements AutoCloseable {
 
     /** {@code ValueDecoder.decode(stored)} from the plugin's own jar; decoding errors are rethrown as they are. */
     public byte[] decode(byte[] stored) {
-        try {
-            return (byte[]) decode.invoke(null, (Object) stored);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
+        return invoke(decode, null, stored);
     }
 
     @Override

@@ -1,0 +1,63 @@
+package io.redcompress.connect.dictionary;
+
+import io.redcompress.connect.codec.ZstdDictionary;
+import io.redcompress.connect.mapping.ValueDictionaries;
+
+/**
+ * {@code compression.dictionary=<id>}: one dictionary, already stored in Redis (by the command-line tool's
+ * {@code train}, or by an earlier connector), for every topic; nothing is trained or stored.
+ */
+public final class PinnedDictionary implements ValueDictionaries {
+
+    private final ZstdDictionary dictionary;
+
+    private PinnedDictionary(ZstdDictionary dictionary) {
+        this.dictionary = dictionary;
+    }
+
+    /**
+     * Loads dictionary {@code id} from {@code store}.
+     *
+     * @param setting the setting that names it, for messages
+     * @throws IllegalStateException if it is not stored or not a dictionary with that id; the message names the key
+     */
+    public static PinnedDictionary load(DictionaryStore store, long id, String setting) {
+        byte[] bytes;
+        try {
+            bytes = store.load(id);
+        } catch (DictionaryStoreException e) {
+            throw new IllegalStateException(setting + "=" + id + ": cannot read dictionary " + store.key(id) + ": "
+                    + e.getMessage(), e);
+        }
+        if (bytes == null) {
+            throw new IllegalStateException(setting + "=" + id + " names a dictionary that is not in Redis: key "
+                    + store.key(id) + " does not exist. Store it first (the command-line tool's 'train' prints the id "
+                    + "of what it stored), or set " + setting + "=auto or none.");
+        }
+        ZstdDictionary dictionary;
+        try {
+            dictionary = ZstdDictionary.of(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(setting + "=" + id + ": key " + store.key(id) + " does not hold a zstd "
+                    + "dictionary: " + e.getMessage(), e);
+        }
+        if (dictionary.id() != id) {
+            throw new IllegalStateException(setting + "=" + id + ": key " + store.key(id) + " holds dictionary "
+                    + dictionary.id() + " (its bytes 4..7), not " + id + "; values would name the wrong dictionary");
+        }
+        return new PinnedDictionary(dictionary);
+    }
+
+    public ZstdDictionary dictionary() {
+        return dictionary;
+    }
+
+    @Override
+    public ZstdDictionary forTopic(String topic) {
+        return dictionary;
+    }
+
+    @Override
+    public void encoded(String topic, byte[] original, int storedLength, ZstdDictionary used) {
+    }
+}
