@@ -20,8 +20,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Checks the committed golden vectors in {@code src/test/resources/value-format-vectors/}: every
  * valid vector decodes to its original, our encoder still produces the committed bytes for the
- * deterministic codecs, and every error vector fails with the expected kind of error. Other
- * implementations of the format can run the same files.
+ * deterministic codecs, and every error vector fails with the expected kind of error. Values that name
+ * a zstd dictionary (codec id 5) find it in {@code dictionaries/} as {@link GoldenVectorGenerator#resolver}
+ * says. Other implementations of the format can run the same files.
  */
 class GoldenVectorsTest {
 
@@ -43,7 +44,7 @@ class GoldenVectorsTest {
         if (expect.equals("ok")) {
             checkValid(name, vector, encoded);
         } else {
-            String outcome = GoldenVectorGenerator.outcome(encoded);
+            String outcome = GoldenVectorGenerator.outcome(encoded, resolver(vector));
             if (vector.hasNonNull("reason")) {
                 assertThat(outcome).as(name).isEqualTo(expect + "/" + vector.get("reason").asText());
             } else {
@@ -57,10 +58,14 @@ class GoldenVectorsTest {
 
     private static void checkValid(String name, JsonNode vector, byte[] encoded) {
         byte[] original = resource(vector.get("original").asText());
-        assertThat(ValueDecoder.decode(encoded)).as("%s decodes to its original", name).isEqualTo(original);
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(resolver(vector)).build();
+        assertThat(decoder.decodeValue(encoded)).as("%s decodes to its original", name).isEqualTo(original);
         ValueHeader header = ValueDecoder.header(encoded);
-        assertThat(header.codec().configName()).as(name).isEqualTo(vector.get("codecUsed").asText());
+        assertThat(header.codecName()).as(name).isEqualTo(vector.get("codecUsed").asText());
         assertThat(header.originalLength()).isEqualTo(original.length);
+        ZstdDictionary dictionary = vector.hasNonNull("dictionary")
+                ? ZstdDictionary.of(resource(vector.get("dictionary").asText())) : null;
+        assertThat(header.dictionaryId()).as(name).isEqualTo(dictionary == null ? 0 : dictionary.id());
 
         JsonNode settings = vector.get("encoder");
         if (settings == null || settings.isNull()) {
@@ -73,7 +78,7 @@ class GoldenVectorsTest {
         if (settings.hasNonNull("level")) {
             builder.level(settings.get("level").asInt());
         }
-        byte[] reencoded = builder.build().encode(original);
+        byte[] reencoded = builder.build().encode(original, dictionary);
         if (vector.get("deterministic").asBoolean()) {
             assertThat(TestPayloads.hex(reencoded))
                     .as("%s: the encoder no longer produces the committed bytes. If a codec library was upgraded on "
@@ -84,7 +89,7 @@ class GoldenVectorsTest {
             int headerLength = header.headerLength();
             int fixed = headerLength + (header.codec() == Codec.GZIP ? 10 : 0);
             assertThat(Arrays.copyOf(reencoded, fixed)).as(name).isEqualTo(Arrays.copyOf(encoded, fixed));
-            assertThat(ValueDecoder.decode(reencoded)).isEqualTo(original);
+            assertThat(decoder.decodeValue(reencoded)).isEqualTo(original);
         }
     }
 
@@ -100,9 +105,9 @@ class GoldenVectorsTest {
                 codecsUsed.add(v.get("codecUsed").asText());
             }
         });
-        assertThat(codecsUsed).containsExactlyInAnyOrder("none", "lz4", "snappy", "zstd", "gzip");
+        assertThat(codecsUsed).containsExactlyInAnyOrder("none", "lz4", "snappy", "zstd", "gzip", "zstd+dictionary");
         assertThat(expectations).containsExactlyInAnyOrder("ok", "not-our-format", "unsupported-version",
-                "truncated", "corrupt", "length-limit-exceeded");
+                "truncated", "corrupt", "length-limit-exceeded", "unknown-dictionary");
         assertThat(names.size()).isGreaterThanOrEqualTo(40);
     }
 
@@ -123,6 +128,25 @@ class GoldenVectorsTest {
     }
 
     @Test
+    void dictionaryFilesCarryTheIdsTheirNamesSay() {
+        JsonNode dictionaries = index().get("dictionaries");
+        assertThat(dictionaries).isNotEmpty();
+        dictionaries.forEach(d -> {
+            String file = d.get("file").asText();
+            byte[] bytes = resource(file);
+            long id = d.get("id").asLong();
+            assertThat(bytes).as(file).hasSize(d.get("size").asInt());
+            assertThat(DictionaryIds.embedded(bytes)).as(file).isEqualTo(id);
+            assertThat(file).as(file).endsWith("-" + id + ".bin");
+            assertThat(DictionaryIds.hasDerivedId(bytes)).as(file).isEqualTo(d.get("derivedId").asBoolean());
+            if (file.startsWith(GoldenVectorGenerator.DICTIONARIES + "dict-")) {
+                assertThat(DictionaryIds.hasDerivedId(bytes)).as("%s is found by its id, so it has the derived id", file)
+                        .isTrue();
+            }
+        });
+    }
+
+    @Test
     void theSmallestValueIsThreeBytes() {
         assertThat(resource("none-empty-nocrc.bin")).containsExactly(0xF5, 0x00, 0x00);
         assertThat(ValueDecoder.decode(resource("none-empty-nocrc.bin"))).isEmpty();
@@ -136,10 +160,21 @@ class GoldenVectorsTest {
         }
     }
 
+    /** Finds dictionaries for {@code vector} in the committed files. */
+    private static DictionaryResolver resolver(JsonNode vector) {
+        String named = vector.hasNonNull("dictionary") ? vector.get("dictionary").asText() : null;
+        return GoldenVectorGenerator.resolver(named, GoldenVectorsTest::resourceOrNull);
+    }
+
     private static byte[] resource(String file) {
+        byte[] bytes = resourceOrNull(file);
+        assertThat(bytes).as("resource %s%s", DIR, file).isNotNull();
+        return bytes;
+    }
+
+    private static byte[] resourceOrNull(String file) {
         try (InputStream in = GoldenVectorsTest.class.getResourceAsStream(DIR + file)) {
-            assertThat(in).as("resource %s%s", DIR, file).isNotNull();
-            return in.readAllBytes();
+            return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
