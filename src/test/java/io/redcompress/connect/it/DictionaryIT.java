@@ -204,14 +204,27 @@ class DictionaryIT {
         config.put("tasks.max", "2");
         cluster.configureConnector("two-tasks", config);
         cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("two-tasks", 2, "two tasks did not start");
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+            await().atMost(WAIT).untilAsserted(() -> assertThat(admin.describeConsumerGroups(List.of("connect-two-tasks"))
+                    .all().get().get("connect-two-tasks").members())
+                    .as("each task consumes one partition").hasSize(2)
+                    .allSatisfy(m -> assertThat(m.assignment().topicPartitions()).hasSize(1)));
+        }
         Map<String, byte[]> produced = produce(topic, 2, "heartbeat", 6_000);
         awaitAllCommitted("two-tasks", topic, 2);
         await().atMost(WAIT).until(() -> ConnectAndRedis.taskMetric("two-tasks", "dictionary-topics-active") == 2);
-        produced.putAll(produce(topic, 2, "heartbeat", 2_000));
+        Map<String, byte[]> later = produce(topic, 2, "heartbeat", 2_000);
+        produced.putAll(later);
         awaitAllCommitted("two-tasks", topic, 2);
         Set<Long> named = assertEveryValueDecodes(produced);
-        assertThat(named).hasSizeBetween(1, 2);
-        assertThat(dictionaryKeys()).hasSizeGreaterThanOrEqualTo(named.size());
+        // each task trained on its own partition's values: two dictionaries, each stored, each partition's later values
+        // naming its own
+        assertThat(named).hasSize(2);
+        assertThat(dictionaryKeys()).hasSize(2);
+        Map<Long, Set<Long>> dictionariesByPartition = new HashMap<>();
+        later.keySet().forEach(key -> dictionariesByPartition.computeIfAbsent(Long.parseLong(key.substring(key.lastIndexOf('k') + 1)) % 2,
+                p -> new HashSet<>()).add(ValueDecoder.header(redis.get(key)).dictionaryId()));
+        assertThat(dictionariesByPartition.get(0L)).hasSize(1).doesNotContainAnyElementsOf(dictionariesByPartition.get(1L));
     }
 
     @Test
