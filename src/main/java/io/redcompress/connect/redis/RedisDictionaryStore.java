@@ -27,7 +27,6 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.redcompress.connect.codec.ZstdDictionary;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.dictionary.DictionaryStore;
@@ -104,9 +103,7 @@ public final class RedisDictionaryStore implements DictionaryStore {
         String key = key(dictionary.id());
         byte[] keyBytes = bytes(key);
         byte[] value = dictionary.bytes();
-        StatefulRedisConnection<byte[], byte[]> owner = call(key, "connecting to the node that owns",
-                () -> connection().connectionFor(keyBytes));
-        RedisAsyncCommands<byte[], byte[]> node = owner.async();
+        RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
         for (int attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
             if ("OK".equals(await(key, "SET NX", () -> node.set(keyBytes, value, SetArgs.Builder.nx()), timeoutMillis))) {
                 awaitReplicas(key, node);
@@ -148,20 +145,23 @@ public final class RedisDictionaryStore implements DictionaryStore {
     @Override
     public byte[] load(long id) throws DictionaryStoreException {
         String key = key(id);
-        return await(key, "GET", () -> commands().get(bytes(key)), timeoutMillis);
+        RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
+        return await(key, "GET", () -> node.get(bytes(key)), timeoutMillis);
     }
 
     @Override
     public boolean exists(long id) throws DictionaryStoreException {
         String key = key(id);
-        Long count = await(key, "EXISTS", () -> commands().exists(bytes(key)), timeoutMillis);
+        RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
+        Long count = await(key, "EXISTS", () -> node.exists(bytes(key)), timeoutMillis);
         return count != null && count > 0;
     }
 
     @Override
     public OptionalLong activeId(String topic) throws DictionaryStoreException {
         String key = pointerKey(topic);
-        byte[] value = await(key, "GET", () -> commands().get(bytes(key)), timeoutMillis);
+        RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
+        byte[] value = await(key, "GET", () -> node.get(bytes(key)), timeoutMillis);
         if (value == null) {
             return OptionalLong.empty();
         }
@@ -178,7 +178,8 @@ public final class RedisDictionaryStore implements DictionaryStore {
     @Override
     public void setActive(String topic, long id) throws DictionaryStoreException {
         String key = pointerKey(topic);
-        await(key, "SET", () -> commands().set(bytes(key), bytes(Long.toString(id))), timeoutMillis);
+        RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
+        await(key, "SET", () -> node.set(bytes(key), bytes(Long.toString(id))), timeoutMillis);
     }
 
     /**
@@ -212,7 +213,8 @@ public final class RedisDictionaryStore implements DictionaryStore {
     public long memoryUsage(long id) throws DictionaryStoreException {
         String key = key(id);
         try {
-            Long bytes = await(key, "MEMORY USAGE", () -> commands().memoryUsage(bytes(key)), timeoutMillis);
+            RedisAsyncCommands<byte[], byte[]> node = nodeFor(key);
+            Long bytes = await(key, "MEMORY USAGE", () -> node.memoryUsage(bytes(key)), timeoutMillis);
             return bytes == null ? -1 : bytes;
         } catch (DictionaryStoreException e) {
             if (e.refused()) {
@@ -274,8 +276,14 @@ public final class RedisDictionaryStore implements DictionaryStore {
         return redis;
     }
 
-    private RedisClusterAsyncCommands<byte[], byte[]> commands() {
-        return connection().commands();
+    /**
+     * The commands of the node that owns {@code key}, connected before anything is sent: Lettuce's cluster connection
+     * opens node connections lazily and rejects the commands meanwhile. No redirect is followed: a MOVED is a refusal,
+     * and the client reloads its slot map every 30 s.
+     */
+    private RedisAsyncCommands<byte[], byte[]> nodeFor(String key) throws DictionaryStoreException {
+        byte[] keyBytes = bytes(key);
+        return call(key, "connecting to the node that owns", () -> connection().connectionFor(keyBytes)).async();
     }
 
     /** A blocking step that can fail with Lettuce's unchecked exceptions (connecting, a node connection). */
@@ -341,8 +349,7 @@ public final class RedisDictionaryStore implements DictionaryStore {
                     + RedisSinkConfig.REDIS_MODE + "=sentinel)";
             case "WRONGTYPE" -> "the key holds another type of value: set " + RedisSinkConfig.COMPRESSION_DICTIONARY_KEY_PREFIX
                     + " to a prefix nothing else uses";
-            case "MOVED", "ASK" -> "the key's slot is moving between cluster nodes; stored again after the client's slot map "
-                    + "caught up";
+            case "MOVED", "ASK" -> "the key's slot moved to another cluster node; the client reloads its slot map every 30 s";
             default -> "see " + RedisSinkConfig.COMPRESSION_DICTIONARY_KEY_PREFIX + "=" + prefix + " and the server's state";
         };
     }
