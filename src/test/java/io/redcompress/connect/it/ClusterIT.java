@@ -276,4 +276,59 @@ class ClusterIT {
             assertThat(ValueDecoder.decode(stored)).isEqualTo(("v" + i).getBytes(StandardCharsets.UTF_8));
         }
     }
+
+    /**
+     * compression.dictionary=auto on a cluster, with redis.wait.replicas=1: the dictionary lives on one master, values on
+     * all three, and a value names the dictionary only once its master and a replica acknowledged it. Every value decodes
+     * through dictionaries read from the cluster by the test's own client.
+     */
+    @Test
+    void dictionariesOnOneMasterServeValuesOnEveryMaster() throws Exception {
+        String topic = "cluster-dictionary";
+        String prefix = "cluster-dictionaries"; // keys of this class start with "cluster-": see the spread test
+        connect.connect.kafka().createTopic(topic, 1);
+        Map<String, String> config = config(topic);
+        config.put("compression.codec", "zstd");
+        config.put("compression.dictionary", "auto");
+        config.put("compression.dictionary.key.prefix", prefix);
+        config.put("redis.wait.replicas", "1");
+        start(topic, config);
+        java.util.Random random = new java.util.Random(5);
+        Map<String, byte[]> produced = new java.util.HashMap<>();
+        long[] sequence = {0};
+        java.util.function.IntConsumer produce = count -> {
+            try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+                for (int i = 0; i < count; i++) {
+                    long n = sequence[0]++;
+                    byte[] value = io.redcompress.connect.testing.SampleData.heartbeat("device-" + n % 500, n, random);
+                    produced.put(topic + ":k" + n, value);
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0,
+                            ("k" + n).getBytes(java.nio.charset.StandardCharsets.UTF_8), value));
+                }
+            }
+        };
+        produce.accept(3_000);
+        String pointer = prefix + ":active:" + topic + ":" + topic;
+        await().atMost(WAIT).until(() -> redis.get(pointer) != null);
+        long id = Long.parseLong(new String(redis.get(pointer), java.nio.charset.StandardCharsets.UTF_8));
+        produce.accept(3_000);
+        connect.awaitCommitted(topic, Map.of(new org.apache.kafka.common.TopicPartition(topic, 0), sequence[0]), WAIT);
+
+        int dictionarySlot = RedisClusterProcess.slotOf(prefix + ":" + id);
+        io.redcompress.connect.codec.ValueDecoder decoder = io.redcompress.connect.codec.ValueDecoder.builder()
+                .dictionaries(d -> redis.get(prefix + ":" + d)).build();
+        java.util.Set<RedisClusterProcess.Node> mastersNamingIt = new java.util.HashSet<>();
+        for (Map.Entry<String, byte[]> entry : produced.entrySet()) {
+            byte[] stored = redis.get(entry.getKey());
+            assertThat(decoder.decodeValue(stored)).as(entry.getKey()).isEqualTo(entry.getValue());
+            if (io.redcompress.connect.codec.ValueDecoder.header(stored).dictionaryId() == id) {
+                int slot = RedisClusterProcess.slotOf(entry.getKey());
+                redis.masters().stream().filter(m -> m.slots().contains(slot)).forEach(mastersNamingIt::add);
+            }
+        }
+        RedisClusterProcess.Node dictionaryMaster = redis.masters().stream()
+                .filter(m -> m.slots().contains(dictionarySlot)).findFirst().orElseThrow();
+        assertThat(mastersNamingIt).as("values naming the dictionary, by master").hasSize(3).contains(dictionaryMaster);
+        assertThat(retries(topic)).isZero();
+    }
 }
