@@ -97,6 +97,45 @@ class PluginPathIT {
         }
     }
 
+    @Test
+    void inThePluginsOwnClassLoaderZstdTrainsAndUsesADictionary() throws Exception {
+        // zstd's trainer and digested dictionaries are native code: they must work in the plugin's class loader too
+        String topic = "zstd-dictionary";
+        cluster.connect.kafka().createTopic(topic, 1);
+        Map<String, String> config = cluster.sinkConfig(topic);
+        config.put("compression.codec", "zstd");
+        config.put("compression.dictionary", "auto");
+        cluster.startConnector("dictionary-from-plugin-path", config);
+        java.util.Random random = new java.util.Random(3);
+        try (var producer = cluster.producer()) {
+            for (int i = 0; i < 2_500; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0,
+                        ("early-" + i).getBytes(StandardCharsets.UTF_8), io.redcompress.connect.testing.SampleData.heartbeat("d" + i % 50, i, random)));
+            }
+        }
+        String pointer = "redcompress:dict:active:dictionary-from-plugin-path:" + topic;
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> redis.exists(pointer));
+        Map<String, byte[]> late = new java.util.HashMap<>();
+        try (var producer = cluster.producer()) {
+            for (int i = 0; i < 100; i++) {
+                byte[] value = io.redcompress.connect.testing.SampleData.heartbeat("d" + i % 50, 10_000 + i, random);
+                late.put(topic + ":late-" + i, value);
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, ("late-" + i).getBytes(StandardCharsets.UTF_8), value));
+            }
+        }
+        cluster.awaitCommitted("dictionary-from-plugin-path", Map.of(new TopicPartition(topic, 0), 2_600L), Duration.ofSeconds(60));
+        String id = redis.getString(pointer);
+        try (PluginJars plugin = PluginJars.open(PLUGIN_DIR)) {
+            java.util.function.UnaryOperator<byte[]> decoder = plugin.decoder(d -> redis.get("redcompress:dict:" + d));
+            for (Map.Entry<String, byte[]> entry : late.entrySet()) {
+                byte[] stored = redis.get(entry.getKey());
+                assertThat(stored[1] >> 4 & 0x0F).as("codec id 5: zstd with a dictionary").isEqualTo(5);
+                assertThat(decoder.apply(stored)).isEqualTo(entry.getValue());
+            }
+        }
+        assertThat(redis.get("redcompress:dict:" + id)).isNotNull();
+    }
+
     private static String heartbeat(int i) {
         return "{\"deviceId\":\"dev-" + i + "\",\"battery\":" + (90 - i % 10) + ",\"status\":\"OK\",\"temp\":21." + i % 10 + "}";
     }
