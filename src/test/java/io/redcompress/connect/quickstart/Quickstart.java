@@ -173,7 +173,8 @@ public final class Quickstart {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(heartbeatsTopic, PARTITIONS, (short) 1),
                     new NewTopic(logsTopic, PARTITIONS, (short) 1),
-                    new NewTopic(dlqTopic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                    new NewTopic(dlqTopic, 1, (short) 1),
+                    new NewTopic(dlqTopic + ".zstd", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -242,7 +243,8 @@ public final class Quickstart {
         startConnector(connectorName, options.codec, "${topic}:${key}", dlqTopic, Map.of());
         step("Created connector %s (codec %s) on topics %s, %s", connectorName, options.codec, heartbeatsTopic, logsTopic);
         if (options.dictionaryDemo) {
-            // each of the two tasks sees about half of the 2,000 log lines: sample 500 of them, not the default 2,000
+            // each of the two tasks sees about half of the 10,000 log lines: sample 500 of them, not the default 2,000,
+            // so that most log lines are written after the dictionary is stored
             startConnector(dictionaryConnectorName(), "zstd", DICTIONARY_KEYS + "${topic}:${key}", dlqTopic + ".zstd",
                     Map.of("compression.dictionary", "auto", "compression.dictionary.samples", "500"));
             step("Created connector %s (codec zstd, compression.dictionary=auto: a dictionary per topic, trained on the "
@@ -513,7 +515,7 @@ public final class Quickstart {
         String codec = "lz4";
         int heartbeats = 20_000;
         int devices = 5_000;
-        int logs = 2_000;
+        int logs = 10_000;
         int timeoutSeconds = 300;
         boolean dictionaryDemo = true;
 
@@ -529,7 +531,7 @@ public final class Quickstart {
                               --plugin-path DIR              the built plugin directory (default target/plugin)
                               --codec lz4|snappy|zstd|gzip|none   (default lz4)
                               --no-dictionary-demo           do not run the second connector (zstd with dictionaries)
-                              --heartbeats N --devices N --logs N  how much sample data (default 20000, 5000, 2000)
+                              --heartbeats N --devices N --logs N  how much sample data (default 20000, 5000, 10000)
                               --timeout-seconds N            how long to wait for the stream (default 300)""");
                     return null;
                 }
