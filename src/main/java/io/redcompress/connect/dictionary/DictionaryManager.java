@@ -91,6 +91,12 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
      */
     public DictionaryManager(Settings settings, ValueEncoder encoder, Supplier<DictionaryStore> storeFactory,
                              LongSupplier nanoClock, String threadName) {
+        this(settings, encoder, storeFactory, nanoClock, threadName, EXISTENCE_CHECK_INTERVAL);
+    }
+
+    /** For tests: the active dictionaries are checked every {@code existenceCheck} instead of every minute. */
+    DictionaryManager(Settings settings, ValueEncoder encoder, Supplier<DictionaryStore> storeFactory,
+                      LongSupplier nanoClock, String threadName, Duration existenceCheck) {
         this.settings = settings;
         this.encoder = encoder;
         this.storeFactory = storeFactory;
@@ -100,7 +106,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             thread.setDaemon(true);
             return thread;
         });
-        long check = EXISTENCE_CHECK_INTERVAL.toMillis();
+        long check = existenceCheck.toMillis();
         background.scheduleWithFixedDelay(this::checkStillStored, check, check, TimeUnit.MILLISECONDS);
     }
 

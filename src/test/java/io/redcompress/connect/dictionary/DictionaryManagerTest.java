@@ -70,7 +70,7 @@ class DictionaryManagerTest {
         DictionaryManager m = manager(store);
         ZstdDictionary dictionary = writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
         assertThat(store.dictionaries.get(dictionary.id())).isEqualTo(dictionary.bytes());
-        assertThat(store.pointers).containsEntry("hb", dictionary.id());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.pointers).containsEntry("hb", dictionary.id()));
         byte[] stored = write(m, "hb", "heartbeat");
         assertThat(ValueDecoder.header(stored).dictionaryId()).isEqualTo(dictionary.id());
         assertThat(m.stats()).satisfies(s -> {
@@ -172,10 +172,21 @@ class DictionaryManagerTest {
         assertThat(logs.id()).isNotEqualTo(heartbeats.id());
         assertThat(m.stats().retrains()).isEqualTo(1);
         assertThat(store.dictionaries).containsKeys(heartbeats.id(), logs.id());
-        assertThat(store.pointers).containsEntry("t", logs.id());
+        // the pointer is written just after the hand-over
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.pointers).containsEntry("t", logs.id()));
         ValueDecoder decoder = ValueDecoder.builder().dictionaries(store).build();
         assertThat(decoder.decodeValue(oldValue)).isNotEmpty();
         assertThat(ValueDecoder.header(write(m, "t", "log")).dictionaryId()).isEqualTo(logs.id());
+    }
+
+    @Test
+    void aDictionaryThatDisappearsFromRedisIsStoredAgain() {
+        manager = new DictionaryManager(SETTINGS, ZSTD, () -> store, System::nanoTime, "test", Duration.ofMillis(50));
+        ZstdDictionary dictionary = writeUntilADictionaryIsUsed(manager, "hb", "heartbeat");
+        store.dictionaries.remove(dictionary.id()); // evicted, or deleted by hand
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.dictionaries.containsKey(dictionary.id()));
+        assertThat(store.dictionaries.get(dictionary.id())).isEqualTo(dictionary.bytes());
+        assertThat(manager.stats().stored()).isEqualTo(2);
     }
 
     @Test
