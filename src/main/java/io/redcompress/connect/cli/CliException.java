@@ -1,0 +1,23 @@
+package io.redcompress.connect.cli;
+
+/** A failure the tool reports in one line on stderr, with the exit code it ends with. */
+final class CliException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int exitCode;
+
+    CliException(int exitCode, String message) {
+        super(message);
+        this.exitCode = exitCode;
+    }
+
+    CliException(int exitCode, String message, Throwable cause) {
+        super(message, cause);
+        this.exitCode = exitCode;
+    }
+
+    int exitCode() {
+        return exitCode;
+    }
+}

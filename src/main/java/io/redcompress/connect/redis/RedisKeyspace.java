@@ -1,0 +1,240 @@
+package io.redcompress.connect.redis;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.redcompress.connect.config.RedisSinkConfig;
+
+/**
+ * Reads the keyspace for operators' tools: SCAN MATCH, and per key GET, MEMORY USAGE and OBJECT ENCODING (TYPE for a
+ * key that holds no string). In a cluster, SCAN walks every master in turn and the per-key commands go to the node
+ * connection of the key's master (Lettuce's cluster connection rejects commands for a node it has not connected to
+ * yet). Read-only: it writes nothing.
+ */
+public final class RedisKeyspace implements AutoCloseable {
+
+    /** How many keys one SCAN call asks for, and how many keys are read in one pipelined batch. */
+    private static final int BATCH = 500;
+
+    /**
+     * What a key holds.
+     *
+     * @param key         the key
+     * @param type        "string", another Redis type, or "none" when the key does not exist
+     * @param value       the string value, or null when the key holds no string
+     * @param memoryUsage MEMORY USAGE of the key in bytes, or -1 when the key does not exist
+     * @param encoding    OBJECT ENCODING (e.g. "raw", "embstr"), or null when not asked for or not there
+     */
+    public record Entry(byte[] key, String type, byte[] value, long memoryUsage, String encoding) {
+
+        public boolean exists() {
+            return !"none".equals(type);
+        }
+
+        public String keyText() {
+            return new String(key, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Redis did not answer, refused the connection or a command (NOAUTH, NOPERM ...), or timed out. */
+    public static final class RedisAccessException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        RedisAccessException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final LettuceConnection connection;
+    private final String endpoint;
+
+    private RedisKeyspace(LettuceConnection connection, String endpoint) {
+        this.connection = connection;
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * Connects (standalone, Sentinel-found master or cluster, as redis.mode says).
+     *
+     * @throws org.apache.kafka.common.config.ConfigException if the connection settings are invalid (names the key)
+     * @throws RedisAccessException if Redis cannot be reached or refuses the credentials
+     */
+    public static RedisKeyspace open(RedisSinkConfig config) {
+        String endpoint = RedisClientFactory.describeEndpoint(config);
+        LettuceConnection connection;
+        try {
+            connection = RedisClientFactory.connect(config);
+        } catch (RedisException e) {
+            throw new RedisAccessException("Cannot connect to Redis at " + endpoint + ": " + causes(e), e);
+        }
+        RedisKeyspace keyspace = new RedisKeyspace(connection, endpoint);
+        try {
+            keyspace.await(connection.commands().ping());
+        } catch (RuntimeException e) {
+            keyspace.close();
+            throw e;
+        }
+        return keyspace;
+    }
+
+    /** Where Redis is, as the messages say it (never with a password). */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Up to {@code limit} keys matching {@code pattern} (a SCAN MATCH glob): the one server's, or each master's of a
+     * cluster in turn, in SCAN order. SCAN may return a key twice; it is listed once.
+     */
+    public List<byte[]> scan(String pattern, int limit) {
+        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(BATCH);
+        Set<ByteBuffer> seen = new HashSet<>();
+        List<byte[]> keys = new ArrayList<>();
+        for (StatefulRedisConnection<byte[], byte[]> node : call(() -> connection.masterConnections(endpoint)).values()) {
+            ScanCursor cursor = ScanCursor.INITIAL;
+            do {
+                ScanCursor from = cursor;
+                KeyScanCursor<byte[]> page = await(node.async().scan(from, args));
+                for (byte[] key : page.getKeys()) {
+                    if (keys.size() == limit) {
+                        return keys;
+                    }
+                    if (seen.add(ByteBuffer.wrap(key))) {
+                        keys.add(key);
+                    }
+                }
+                cursor = page;
+            } while (!cursor.isFinished());
+        }
+        return keys;
+    }
+
+    /** What {@code key} holds, with its OBJECT ENCODING. */
+    public Entry read(byte[] key) {
+        Entry entry = read(List.of(key)).get(0);
+        if (!entry.exists()) {
+            return entry;
+        }
+        String encoding = await(commandsFor(key).objectEncoding(key));
+        return new Entry(key, entry.type(), entry.value(), entry.memoryUsage(), encoding);
+    }
+
+    /**
+     * What each of {@code keys} holds (no OBJECT ENCODING), in order; pipelined in batches, each key's commands sent to
+     * the node that owns it (in a cluster, by the client's slot map: a key that moved meanwhile fails with MOVED).
+     */
+    public List<Entry> read(List<byte[]> keys) {
+        List<Entry> entries = new ArrayList<>(keys.size());
+        for (int from = 0; from < keys.size(); from += BATCH) {
+            List<byte[]> batch = keys.subList(from, Math.min(keys.size(), from + BATCH));
+            List<RedisFuture<byte[]>> values = new ArrayList<>(batch.size());
+            List<RedisFuture<Long>> usages = new ArrayList<>(batch.size());
+            List<RedisAsyncCommands<byte[], byte[]>> owners = new ArrayList<>(batch.size());
+            for (byte[] key : batch) {
+                RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
+                owners.add(owner);
+                values.add(owner.get(key));
+                usages.add(owner.memoryUsage(key));
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                byte[] key = batch.get(i);
+                Long usage = await(usages.get(i));
+                byte[] value;
+                String type = "string";
+                try {
+                    value = awaitOrWrongType(values.get(i));
+                } catch (WrongType e) {
+                    value = null;
+                    type = await(owners.get(i).type(key));
+                }
+                if (value == null && "string".equals(type)) {
+                    type = "none";
+                }
+                entries.add(new Entry(key, type, value, usage == null ? -1 : usage, null));
+            }
+        }
+        return entries;
+    }
+
+    private RedisAsyncCommands<byte[], byte[]> commandsFor(byte[] key) {
+        return call(() -> connection.connectionFor(key)).async();
+    }
+
+    /** A call that may fail with a Lettuce exception (a node connection that cannot be opened), as a RedisAccessException. */
+    private <T> T call(java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (RedisException e) {
+            throw new RedisAccessException("Redis at " + endpoint + " failed: " + causes(e), e);
+        }
+    }
+
+    private static final class WrongType extends Exception {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private <T> T awaitOrWrongType(Future<T> future) throws WrongType {
+        try {
+            return await(future);
+        } catch (RedisAccessException e) {
+            if (e.getCause() instanceof RedisCommandExecutionException reply && String.valueOf(reply.getMessage()).startsWith("WRONGTYPE")) {
+                throw new WrongType();
+            }
+            throw e;
+        }
+    }
+
+    /** The reply of one command; a failure of any kind (error reply, timeout, lost connection) as a RedisAccessException. */
+    private <T> T await(Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisAccessException("Interrupted while waiting for Redis at " + endpoint, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new RedisAccessException("Redis at " + endpoint + " failed: " + causes(cause), cause);
+        }
+    }
+
+    private static String causes(Throwable e) {
+        StringBuilder out = new StringBuilder();
+        for (Throwable t = e; t != null && out.length() < 400; t = t.getCause() == t ? null : t.getCause()) {
+            if (out.length() > 0) {
+                out.append(" <- ");
+            }
+            out.append(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+        }
+        return out.toString();
+    }
+
+    /** Whether {@code e} or a cause of it is a failure to reach Redis or a refusal by it, rather than a bug. */
+    public static boolean isRedisFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RedisException || t instanceof RedisAccessException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+}
