@@ -27,4 +27,12 @@ class TaskComponentsTest {
             assertThat(logs.text()).doesNotContain("WARN");
         }
     }
+
+    @Test
+    void zstdCompressesAtLevelOneUnlessALevelIsSetAndGzipKeepsItsDefault() {
+        assertThat(TaskComponents.valueEncoder(new RedisSinkConfig(Map.of("compression.codec", "zstd"))).level()).isEqualTo(1);
+        assertThat(TaskComponents.valueEncoder(new RedisSinkConfig(Map.of("compression.codec", "zstd",
+                "compression.level", "3"))).level()).isEqualTo(3);
+        assertThat(TaskComponents.valueEncoder(new RedisSinkConfig(Map.of("compression.codec", "gzip"))).level()).isEqualTo(6);
+    }
 }

@@ -15,7 +15,12 @@ public final class ZstdDictionary {
     private final byte[] bytes;
     private final long id;
     private volatile ZstdDictDecompress decompressor;
-    private volatile DigestedForLevel compressor;
+    /**
+     * One digested form per level asked for, kept as long as the dictionary: a compression context references the
+     * native form it loaded, which must not be collected (and freed) while the context may still use it.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Integer, ZstdDictCompress> compressors =
+            new java.util.concurrent.ConcurrentHashMap<>(2);
 
     private ZstdDictionary(byte[] bytes, long id) {
         this.bytes = bytes;
@@ -57,19 +62,9 @@ public final class ZstdDictionary {
         return DictionaryIds.hasDerivedId(bytes);
     }
 
-    /** The digested form for compression at {@code level}, made once per level asked (the last one is kept). */
+    /** The digested form for compression at {@code level}, made once per level and kept with the dictionary. */
     ZstdDictCompress compressor(int level) {
-        DigestedForLevel current = compressor;
-        if (current == null || current.level != level) {
-            synchronized (this) {
-                current = compressor;
-                if (current == null || current.level != level) {
-                    current = new DigestedForLevel(level, new ZstdDictCompress(bytes, level));
-                    compressor = current;
-                }
-            }
-        }
-        return current.dictionary;
+        return compressors.computeIfAbsent(level, l -> new ZstdDictCompress(bytes, l));
     }
 
     /** The digested form for decompression, made once. */
@@ -100,8 +95,5 @@ public final class ZstdDictionary {
     @Override
     public String toString() {
         return "ZstdDictionary[id=" + id + ", " + bytes.length + " bytes]";
-    }
-
-    private record DigestedForLevel(int level, ZstdDictCompress dictionary) {
     }
 }

@@ -198,8 +198,21 @@ public final class ThroughputBench {
      * What a run left in Redis: used_memory over that of the emptied server, per value key; the value bytes stored and
      * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored.
      */
-    record Memory(double usedMemoryPerKey, double storedBytesPerValue, double originalBytesPerValue, long dictionaryBytes) {
-        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0);
+    record Memory(double usedMemoryPerKey, double storedBytesPerValue, double originalBytesPerValue, long dictionaryBytes,
+                  double putMaxMillis) {
+        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0, Double.NaN);
+    }
+
+    /** Connect's own sink-task metric {@code put-batch-max-time-ms}, the longest put() of the connector's tasks. */
+    private static double putMaxMillis(String connector) throws Exception {
+        javax.management.MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        double max = Double.NaN;
+        for (javax.management.ObjectName name : server.queryNames(
+                new javax.management.ObjectName("kafka.connect:type=sink-task-metrics,connector=" + connector + ",*"), null)) {
+            double value = ((Number) server.getAttribute(name, "put-batch-max-time-ms")).doubleValue();
+            max = Double.isNaN(max) ? value : Math.max(max, value);
+        }
+        return max;
     }
 
     private final ConnectAndRedis cluster;
@@ -301,7 +314,7 @@ public final class ThroughputBench {
 
     /** The connector (a codec name) or the do-nothing sink ("noop") over a fresh topic, timed to the last commit. */
     private Run runConnector(String variant, String label, Workload workload, int records) throws Exception {
-        String name = "tb-" + workload.payload() + "-" + variant + "-" + label;
+        String name = "tb-" + workload.payload() + "-" + variant.replace('+', '_') + "-" + label; // a topic name has no +
         Map<TopicPartition, Long> endOffsets = produce(name, workload, records);
         cluster.redisClient.flushAll();
         long usedMemoryEmpty = cluster.redisClient.usedMemory();
@@ -336,7 +349,7 @@ public final class ThroughputBench {
             memory = new Memory((double) usedMemory / records,
                     ConnectAndRedis.taskMetric(name, "bytes-encoded-total") / written,
                     ConnectAndRedis.taskMetric(name, "bytes-original-total") / written,
-                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"));
+                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"), putMaxMillis(name));
         }
         deleteConnector(name);
         cluster.connect.kafka().deleteTopic(name);
@@ -625,8 +638,8 @@ public final class ThroughputBench {
         double noneMemory = none == null ? Double.NaN : spread(none, r -> r.memory().usedMemoryPerKey()).median();
         System.out.println();
         System.out.println("| variant | value bytes stored / original | stored B per value | Redis used_memory B per key "
-                + "| vs none | dictionaries stored (B) |");
-        System.out.println("|---|--:|--:|--:|--:|--:|");
+                + "| vs none | dictionaries stored (B) | put() max ms |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|");
         byVariant.forEach((variant, runs) -> {
             if (variant.equals("noop") || variant.equals("lettuce")) {
                 return;
@@ -634,13 +647,17 @@ public final class ThroughputBench {
             double stored = spread(runs, r -> r.memory().storedBytesPerValue()).median();
             double original = spread(runs, r -> r.memory().originalBytesPerValue()).median();
             double memory = spread(runs, r -> r.memory().usedMemoryPerKey()).median();
-            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %,d |%n", variantName(variant), stored / original,
-                    stored, memory, Double.isNaN(noneMemory) ? "-" : String.format(Locale.ROOT, "%.3fx", memory / noneMemory),
-                    runs.stream().mapToLong(r -> r.memory().dictionaryBytes()).max().orElse(0));
+            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %,d | %.0f (%.0f-%.0f) |%n", variantName(variant),
+                    stored / original, stored, memory,
+                    Double.isNaN(noneMemory) ? "-" : String.format(Locale.ROOT, "%.3fx", memory / noneMemory),
+                    runs.stream().mapToLong(r -> r.memory().dictionaryBytes()).max().orElse(0),
+                    spread(runs, r -> r.memory().putMaxMillis()).median(), spread(runs, r -> r.memory().putMaxMillis()).min(),
+                    spread(runs, r -> r.memory().putMaxMillis()).max());
         });
         System.out.println("(used_memory: the server's growth over the emptied server, divided by the value keys; it "
                 + "includes the dictionaries. Stored bytes: header included, the mean over the run, so with a dictionary it "
-                + "includes the values written before the dictionary was trained.)");
+                + "includes the values written before the dictionary was trained. put() max: Connect's sink-task metric "
+                + "put-batch-max-time-ms over the run, which with a dictionary includes the polls during its training.)");
     }
 
     private static BenchStats.Spread spread(List<Run> runs, ToDoubleFunction<Run> metric) {
