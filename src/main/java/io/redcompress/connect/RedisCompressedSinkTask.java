@@ -116,7 +116,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         String connector = props.getOrDefault("name", "connector");
         dictionaries = TaskComponents.dictionaries(config, () -> dictionaryStores.apply(config, connector),
-                "redcompress-dictionaries-" + connector);
+                "redcompress-dictionaries-" + Thread.currentThread().getName()); // the task's thread names its task
         mapper = TaskComponents.recordMapper(config, dictionaries);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
@@ -139,8 +139,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         if (dictionaries instanceof DictionaryManager manager) {
             return manager::stats;
         }
-        DictionaryManager.Stats none = new DictionaryManager.Stats(0, 0, 0, 0, 0, 0, 0);
-        return () -> none;
+        return () -> DictionaryManager.Stats.NONE;
     }
 
     /** For tests: where dictionaries are stored (compression.dictionary other than none). */

@@ -68,7 +68,8 @@ final class TaskComponents {
         switch (mode.kind()) {
             case PINNED:
                 try (DictionaryStore store = stores.get()) {
-                    PinnedDictionary pinned = PinnedDictionary.load(store, mode.pinnedId(), RedisSinkConfig.COMPRESSION_DICTIONARY);
+                    PinnedDictionary pinned = PinnedDictionary.load(store, mode.pinnedId(), RedisSinkConfig.COMPRESSION_DICTIONARY,
+                            valueEncoder(config).level());
                     log.info("Compressing every value with dictionary {} ({} bytes, {})", mode.pinnedId(),
                             pinned.dictionary().size(), store.key(mode.pinnedId()));
                     return pinned;
@@ -76,6 +77,11 @@ final class TaskComponents {
                     throw new ConnectException(e.getMessage(), e);
                 }
             case AUTO:
+                if (!config.checksumEnabled()) {
+                    log.warn("{}=auto with {}=false: zstd does not promise to notice a value decoded with the wrong "
+                            + "dictionary (the CRC32C does); keep the checksum on with dictionaries",
+                            RedisSinkConfig.COMPRESSION_DICTIONARY, RedisSinkConfig.COMPRESSION_CHECKSUM_ENABLED);
+                }
                 return new DictionaryManager(new DictionaryManager.Settings(config.dictionarySizeBytes(),
                         config.dictionarySamples(), config.dictionarySampleBytes(), config.dictionaryRetrainThreshold(),
                         config.dictionaryRetrainMinInterval(), config.dictionaryStoreRetry()),

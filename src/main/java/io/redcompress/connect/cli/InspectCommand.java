@@ -37,7 +37,7 @@ final class InspectCommand extends RedisCommand {
                 return ExitCode.FINDING;
             }
             out.println("type:          " + entry.type() + (entry.encoding() == null ? "" : " (encoding " + entry.encoding() + ")"));
-            out.println("memory usage:  " + Numbers.count(entry.memoryUsage()) + " bytes");
+            out.println("memory usage:  " + (entry.memoryUsage() < 0 ? "n/a (MEMORY USAGE refused)" : Numbers.count(entry.memoryUsage()) + " bytes"));
             if (entry.value() == null) {
                 out.println("result:        holds a " + entry.type() + ", not a string value");
                 return ExitCode.FINDING;

@@ -52,6 +52,68 @@ public final class DictionaryTrainer {
         return ZstdDictionary.of(DictionaryIds.withDerivedId(trained));
     }
 
+    /**
+     * A dictionary trained on nine tenths of some samples, and the tenth held out to measure it (every tenth sample,
+     * so that the held-out part spreads over the whole input).
+     *
+     * @param dictionary      the trained dictionary
+     * @param trainingSamples how many samples it was trained on
+     * @param heldOut         the samples it was not trained on
+     */
+    public record HeldOut(ZstdDictionary dictionary, int trainingSamples, List<byte[]> heldOut) {
+
+        /** Stored over original bytes of the held-out samples as {@code encoder} writes them with {@code dictionary} (null: none). */
+        public double ratio(ValueEncoder encoder, ZstdDictionary dictionary) {
+            return DictionaryTrainer.ratio(encoder, dictionary, heldOut);
+        }
+
+        /** Bytes the held-out samples take as {@code encoder} writes them with {@code dictionary} (null: none). */
+        public long heldOutStoredBytes(ValueEncoder encoder, ZstdDictionary dictionary) {
+            return DictionaryTrainer.storedBytes(encoder, dictionary, heldOut);
+        }
+
+        /** Original bytes of the held-out samples. */
+        public long heldOutBytes() {
+            long total = 0;
+            for (byte[] sample : heldOut) {
+                total += sample.length;
+            }
+            return total;
+        }
+    }
+
+    /**
+     * Trains on nine tenths of {@code samples} (all but every tenth) and holds the rest out.
+     *
+     * @throws IllegalArgumentException as {@link #train}
+     */
+    public static HeldOut trainHoldingOut(List<byte[]> samples, int dictionaryBytes) {
+        List<byte[]> training = new java.util.ArrayList<>(samples.size());
+        List<byte[]> heldOut = new java.util.ArrayList<>(samples.size() / 10 + 1);
+        for (int i = 0; i < samples.size(); i++) {
+            (i % 10 == 9 ? heldOut : training).add(samples.get(i));
+        }
+        return new HeldOut(train(training, dictionaryBytes), training.size(), List.copyOf(heldOut));
+    }
+
+    /** Stored over original bytes of {@code values} as {@code encoder} writes them with {@code dictionary} (null: none); 1 for none. */
+    public static double ratio(ValueEncoder encoder, ZstdDictionary dictionary, List<byte[]> values) {
+        long original = 0;
+        for (byte[] value : values) {
+            original += value.length;
+        }
+        return original == 0 ? 1.0 : (double) storedBytes(encoder, dictionary, values) / original;
+    }
+
+    /** Bytes {@code values} take as {@code encoder} writes them with {@code dictionary} (null: none), headers included. */
+    public static long storedBytes(ValueEncoder encoder, ZstdDictionary dictionary, List<byte[]> values) {
+        long stored = 0;
+        for (byte[] value : values) {
+            stored += encoder.encode(value, dictionary).length;
+        }
+        return stored;
+    }
+
     private static String failure(List<byte[]> samples, String reason) {
         long total = 0;
         for (byte[] sample : samples) {

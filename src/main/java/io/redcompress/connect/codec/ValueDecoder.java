@@ -206,6 +206,13 @@ public final class ValueDecoder {
                     + " (its bytes 4..7) when asked for dictionary " + id);
         }
         ZstdDictionary dictionary = ZstdDictionary.of(bytes);
+        try {
+            dictionary.decompressor();
+        } catch (RuntimeException e) {
+            // not cached: the bytes under the key may be repaired
+            throw new UnknownDictionaryException(id, "the dictionary resolver returned " + bytes.length + " bytes for "
+                    + "dictionary " + id + " that zstd cannot use (damaged?): " + e.getMessage());
+        }
         synchronized (dictionaries) {
             ZstdDictionary raced = dictionaries.putIfAbsent(id, dictionary);
             return raced != null ? raced : dictionary;

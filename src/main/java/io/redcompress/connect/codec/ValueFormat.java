@@ -31,7 +31,10 @@ public final class ValueFormat {
     public static final int MAX_VARINT_LENGTH = 5;
     /** Length of the CRC32C field when present. */
     public static final int CHECKSUM_LENGTH = 4;
-    /** Longest possible header: magic, descriptor, 5-byte varint, checksum. */
+    /**
+     * Longest possible header of codecs 0..4: magic, descriptor, 5-byte varint, checksum. A codec-5 header adds the
+     * dictionary id's varint, 1..5 bytes more ({@link #headerLength(int, boolean, long)}).
+     */
     public static final int MAX_HEADER_LENGTH = 2 + MAX_VARINT_LENGTH + CHECKSUM_LENGTH;
     /** Largest original length the format can declare. */
     public static final int MAX_ORIGINAL_LENGTH = Integer.MAX_VALUE;

@@ -17,8 +17,8 @@ import io.redcompress.connect.codec.CorruptValueException.Reason;
  *
  * <p>A native context costs roughly 10 microseconds to create and free, which dominates for small
  * values: {@link #compress} (one value) pays it per call, an {@link EncodingSession} once, through
- * {@link #open(int)}. A context is never shared between threads. Decoding uses one
- * {@link ZstdDecompressCtx} per thread (a thread-local), kept between values.
+ * {@link #open(int)}. A context is never shared between threads. Decoding borrows a
+ * {@link ZstdDecompressCtx} from a small pool for each value, so a decoding thread reuses contexts without owning one.
  *
  * <p>Codec id 5, zstd with a dictionary, has its own pair of paths ({@link #openWithDictionary(int)},
  * {@link #decompressWithDictionary}): the payload is a frame without its magic number, dictionary id,
@@ -66,7 +66,12 @@ final class ZstdBlockCompressor implements BlockCompressor {
         checkMagic(src, off, len);
         checkFrame(src, off, len, originalLength, 0);
         byte[] out = new byte[originalLength];
-        return decompressInto(out, src, off, len, originalLength, PLAIN.get());
+        ZstdDecompressCtx context = PLAIN.take();
+        try {
+            return decompressInto(out, src, off, len, originalLength, context);
+        } finally {
+            PLAIN.give(context);
+        }
     }
 
     /**
@@ -81,10 +86,14 @@ final class ZstdBlockCompressor implements BlockCompressor {
             throw new TruncatedValueException("zstd-with-dictionary payload is empty: the frame is missing");
         }
         checkFrame(framed, 0, framed.length, originalLength, dictionary.id());
-        WithDictionary context = WITH_DICTIONARY.get();
-        context.load(dictionary);
-        byte[] out = new byte[originalLength];
-        return decompressInto(out, framed, 0, framed.length, originalLength, context.context);
+        WithDictionary context = WITH_DICTIONARY.take();
+        try {
+            context.load(dictionary);
+            byte[] out = new byte[originalLength];
+            return decompressInto(out, framed, 0, framed.length, originalLength, context.context);
+        } finally {
+            WITH_DICTIONARY.give(context);
+        }
     }
 
     private static byte[] decompressInto(byte[] out, byte[] src, int off, int len, int originalLength,
@@ -163,10 +172,19 @@ final class ZstdBlockCompressor implements BlockCompressor {
         return new CorruptValueException(Reason.CODEC_FAILURE, what + ": " + e.getMessage(), e);
     }
 
-    /** This thread's context for codec-3 frames; never has a dictionary loaded. */
-    private static final ThreadLocal<ZstdDecompressCtx> PLAIN = ThreadLocal.withInitial(ZstdDecompressCtx::new);
-    /** This thread's context for codec-5 frames, with the dictionary it used last. */
-    private static final ThreadLocal<WithDictionary> WITH_DICTIONARY = ThreadLocal.withInitial(WithDictionary::new);
+    /**
+     * Decompression contexts for codec-3 frames (never with a dictionary) and for codec-5 frames (with the dictionary
+     * each used last), lent to one decoding thread at a time: a context is never shared, none outlives the thread that
+     * last used it (a thread-local would leak a context's native memory with every thread that ends: they have no
+     * finalizer), and at most {@link ContextPool#MAX_IDLE} wait between values.
+     */
+    private static final ContextPool<ZstdDecompressCtx> PLAIN = new ContextPool<>(ZstdDecompressCtx::new, ZstdDecompressCtx::close);
+    private static final ContextPool<WithDictionary> WITH_DICTIONARY = new ContextPool<>(WithDictionary::new, w -> w.context.close());
+
+    /** Decompression contexts waiting in the pools; for tests. */
+    static int idleDecompressionContexts() {
+        return PLAIN.idle() + WITH_DICTIONARY.idle();
+    }
 
     /** A decompression context and the dictionary loaded into it, so that it is loaded again only on a change. */
     private static final class WithDictionary {
@@ -178,6 +196,44 @@ final class ZstdBlockCompressor implements BlockCompressor {
                 context.loadDict(dictionary.decompressor());
                 loaded = dictionary;
             }
+        }
+    }
+
+    /** Idle objects, most recently returned first; beyond {@link #MAX_IDLE} a returned one is closed. */
+    static final class ContextPool<T> {
+        static final int MAX_IDLE = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
+        private final java.util.concurrent.ConcurrentLinkedDeque<T> idle = new java.util.concurrent.ConcurrentLinkedDeque<>();
+        private final java.util.concurrent.atomic.AtomicInteger idleCount = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.function.Supplier<T> factory;
+        private final java.util.function.Consumer<T> closer;
+
+        ContextPool(java.util.function.Supplier<T> factory, java.util.function.Consumer<T> closer) {
+            this.factory = factory;
+            this.closer = closer;
+        }
+
+        T take() {
+            T pooled = idle.pollFirst();
+            if (pooled == null) {
+                return factory.get();
+            }
+            idleCount.decrementAndGet();
+            return pooled;
+        }
+
+        void give(T object) {
+            if (idleCount.incrementAndGet() <= MAX_IDLE) {
+                idle.addFirst(object);
+            } else {
+                idleCount.decrementAndGet();
+                closer.accept(object);
+            }
+        }
+
+        /** Objects waiting to be taken; for tests. */
+        int idle() {
+            return idleCount.get();
         }
     }
 

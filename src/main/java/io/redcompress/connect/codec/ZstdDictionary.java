@@ -62,6 +62,22 @@ public final class ZstdDictionary {
         return DictionaryIds.hasDerivedId(bytes);
     }
 
+    /**
+     * Digests the dictionary now, for compression at {@code level} and for decompression, so that a dictionary zstd
+     * cannot use fails here rather than at the first value.
+     *
+     * @throws IllegalArgumentException if zstd rejects it (damaged entropy tables, for example)
+     */
+    public void check(int level) {
+        try {
+            compressor(level);
+            decompressor();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("zstd cannot use dictionary " + id + " (" + bytes.length + " bytes): "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** The digested form for compression at {@code level}, made once per level and kept with the dictionary. */
     ZstdDictCompress compressor(int level) {
         return compressors.computeIfAbsent(level, l -> new ZstdDictCompress(bytes, l));

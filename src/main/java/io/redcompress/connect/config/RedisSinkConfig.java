@@ -180,7 +180,8 @@ public final class RedisSinkConfig extends AbstractConfig {
     private static final String COMPRESSION_DICTIONARY_KEY_PREFIX_DOC = "Key prefix of the dictionaries in Redis: dictionary <id> "
             + "is the string key <prefix>:<id>, holding the raw zstd dictionary. <prefix>:active:<connector>:<topic> names "
             + "the dictionary a connector last used for a topic, so that a restarted task uses it again instead of training. "
-            + "The Redis user needs SET, GET and EXISTS on these keys; without them, values are written without a dictionary.";
+            + "The Redis user needs SET and GET on these keys (and WAIT with redis.wait.replicas); without them, values are "
+            + "written without a dictionary.";
     private static final String COMPRESSION_DICTIONARY_KEY_PREFIX_DISPLAY = "Dictionary key prefix";
 
     public static final String COMPRESSION_DICTIONARY_SIZE_BYTES = "compression.dictionary.size.bytes";
@@ -199,8 +200,9 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String COMPRESSION_DICTIONARY_SAMPLE_BYTES = "compression.dictionary.sample.bytes";
     public static final int COMPRESSION_DICTIONARY_SAMPLE_BYTES_DEFAULT = 8 << 20;
-    private static final String COMPRESSION_DICTIONARY_SAMPLE_BYTES_DOC = "Most bytes of samples a task holds per topic while it "
-            + "collects them: sampling stops at compression.dictionary.samples values or at this many bytes, whichever comes first.";
+    private static final String COMPRESSION_DICTIONARY_SAMPLE_BYTES_DOC = "Most bytes of samples a task holds at once, all topics "
+            + "together: a topic's sampling stops at compression.dictionary.samples values or when the task holds this many "
+            + "bytes of samples, whichever comes first.";
     private static final String COMPRESSION_DICTIONARY_SAMPLE_BYTES_DISPLAY = "Dictionary sample bytes";
 
     public static final String COMPRESSION_DICTIONARY_RETRAIN_THRESHOLD = "compression.dictionary.retrain.threshold";

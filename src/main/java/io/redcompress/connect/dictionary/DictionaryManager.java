@@ -55,6 +55,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     static final double MIN_IMPROVEMENT = 0.05;
     static final Duration MAX_STORE_RETRY = Duration.ofMinutes(10);
     static final Duration EXISTENCE_CHECK_INTERVAL = Duration.ofMinutes(1);
+    static final int MAX_CHECKED_DICTIONARIES = 32;
 
     /** What the manager is told by configuration. */
     public record Settings(int dictionaryBytes, int samples, int sampleBytes, double retrainThreshold,
@@ -63,12 +64,14 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
 
     /** Counters for metrics: readable from any thread. */
     public record Stats(long stored, long storedBytes, long storeFailures, long trainings, long retrains,
-                        long lastTrainingMillis, long activeTopics) {
+                        long lastTrainingMillis, long activeTopics, long restored) {
+
+        /** No dictionaries: compression.dictionary=none, or a pinned one. */
+        public static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final Settings settings;
     private final ValueEncoder encoder;
-    private final Supplier<DictionaryStore> storeFactory;
     private final LongSupplier nanoClock;
     private final ScheduledExecutorService background;
     /** Task thread only. */
@@ -80,14 +83,23 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     private final AtomicLong storeFailures = new AtomicLong();
     private final AtomicLong trainings = new AtomicLong();
     private final AtomicLong retrains = new AtomicLong();
+    private final AtomicLong restored = new AtomicLong();
     private volatile long lastTrainingMillis;
-    /** Background thread only. */
-    private DictionaryStore store;
+    /** Opened (without connecting) in the constructor; used by the background thread only, closed by close(). */
+    private final DictionaryStore store;
+    /** Task thread: bytes held in sample lists not yet trained on, all topics (bounded by ...sample.bytes per task). */
+    private final AtomicLong sampleBytesHeld = new AtomicLong();
+    /**
+     * Every dictionary this task has compressed with, newest last (at most {@value #MAX_CHECKED_DICTIONARIES}): the
+     * periodic check stores each again if it disappears, since values name them. Background thread only.
+     */
+    private final java.util.Deque<ZstdDictionary> used = new java.util.ArrayDeque<>();
+    private boolean evictionWarningChecked;
     private volatile boolean closed;
 
     /**
      * @param encoder      the task's encoder settings (zstd), to measure dictionaries the way values are stored
-     * @param storeFactory opens the store; called on the background thread when first needed
+     * @param storeFactory opens the store, which must not connect before it is first used (on the background thread)
      */
     public DictionaryManager(Settings settings, ValueEncoder encoder, Supplier<DictionaryStore> storeFactory,
                              LongSupplier nanoClock, String threadName) {
@@ -99,7 +111,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
                       LongSupplier nanoClock, String threadName, Duration existenceCheck) {
         this.settings = settings;
         this.encoder = encoder;
-        this.storeFactory = storeFactory;
+        this.store = storeFactory.get();
         this.nanoClock = nanoClock;
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, threadName);
@@ -119,7 +131,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             allTopics.put(topic, state);
             TopicDictionary lookedUp = state;
             state.jobPending = true;
-            submit(() -> lookUp(lookedUp));
+            submit(state, () -> lookUp(lookedUp));
             return null;
         }
         return state.active;
@@ -133,7 +145,8 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         }
         if (state.samples != null) {
             sample(state, original);
-        } else if (state.active == null && !state.jobPending && nanoClock.getAsLong() >= state.collectNotBeforeNanos) {
+        } else if (state.active == null && state.held == null && !state.jobPending
+                && nanoClock.getAsLong() >= state.collectNotBeforeNanos) {
             state.startSampling(false);
             sample(state, original);
         }
@@ -142,21 +155,37 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         }
     }
 
+    /**
+     * Keeps a copy of {@code original} while the task holds less than compression.dictionary.sample.bytes of samples
+     * (all topics together); trains once the topic has enough samples, or the budget is spent and it has the fewest
+     * zstd trains on.
+     */
     private void sample(TopicDictionary state, byte[] original) {
         if (!state.drift && state.active != null) {
+            sampleBytesHeld.addAndGet(-state.sampleBytes);
             state.samples = null; // the look-up found one after all
             return;
         }
-        if (state.sampleBytes + original.length <= settings.sampleBytes()) {
+        boolean budgetSpent = sampleBytesHeld.get() + original.length > settings.sampleBytes();
+        if (!budgetSpent) {
             state.samples.add(original.clone());
             state.sampleBytes += original.length;
+            sampleBytesHeld.addAndGet(original.length);
         }
-        if (state.samples.size() >= settings.samples() || state.sampleBytes + original.length > settings.sampleBytes()) {
+        if (state.samples.size() >= settings.samples()
+                || (budgetSpent && state.samples.size() >= DictionaryTrainer.MIN_SAMPLES)) {
             List<byte[]> samples = state.samples;
+            long bytes = state.sampleBytes;
             boolean drift = state.drift;
             state.samples = null;
             state.jobPending = true;
-            submit(() -> train(state, samples, drift));
+            submit(state, () -> {
+                try {
+                    train(state, samples, drift);
+                } finally {
+                    sampleBytesHeld.addAndGet(-bytes);
+                }
+            });
         }
     }
 
@@ -196,6 +225,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
                 if (dictionary != null) {
                     state.ratioAtTraining = Double.NaN;
                     state.lastTrainingNanos = nanoClock.getAsLong();
+                    use(dictionary);
                     state.active = dictionary;
                     log.info("Topic '{}': using dictionary {} ({} bytes) again, as this connector did before ({})",
                             state.topic, dictionary.id(), dictionary.size(), store().key(dictionary.id()));
@@ -207,17 +237,18 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         } catch (DictionaryStoreException e) {
             log.warn("Topic '{}': could not look up the dictionary this connector used before: {}. Training a new one.",
                     state.topic, e.getMessage());
-        } catch (RuntimeException e) {
-            log.warn("Topic '{}': could not look up the dictionary this connector used before", state.topic, e);
-        } finally {
-            state.jobPending = false;
         }
     }
 
-    private static ZstdDictionary verified(byte[] bytes, long id) {
+    /** The dictionary in {@code bytes} if it is one zstd can use (digested now, not at the first value) and has id {@code id}. */
+    private ZstdDictionary verified(byte[] bytes, long id) {
         try {
             ZstdDictionary dictionary = ZstdDictionary.of(bytes);
-            return dictionary.id() == id ? dictionary : null;
+            if (dictionary.id() != id) {
+                return null;
+            }
+            dictionary.check(encoder.level());
+            return dictionary;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -226,43 +257,42 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     private void train(TopicDictionary state, List<byte[]> samples, boolean drift) {
         long start = nanoClock.getAsLong();
         state.lastTrainingNanos = start;
-        List<byte[]> training = new ArrayList<>(samples.size());
-        List<byte[]> heldOut = new ArrayList<>(samples.size() / 10 + 1);
-        for (int i = 0; i < samples.size(); i++) {
-            (i % 10 == 9 ? heldOut : training).add(samples.get(i));
-        }
-        ZstdDictionary trained;
+        DictionaryTrainer.HeldOut trained;
         try {
-            trained = DictionaryTrainer.train(training, settings.dictionaryBytes());
+            trained = DictionaryTrainer.trainHoldingOut(samples, settings.dictionaryBytes());
         } catch (IllegalArgumentException e) {
             log.warn("Topic '{}': {}. Values stay without a new dictionary; sampling again in {} ms.", state.topic,
                     e.getMessage(), settings.retrainMinInterval().toMillis());
             state.collectNotBeforeNanos = nanoClock.getAsLong() + settings.retrainMinInterval().toNanos();
-            state.jobPending = false;
             return;
         }
+        ZstdDictionary dictionary = trained.dictionary();
         trainings.incrementAndGet();
         long millis = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - start);
         lastTrainingMillis = millis;
-        double ratio = ratio(trained, heldOut);
+        double ratio = trained.ratio(encoder, dictionary);
         ZstdDictionary current = state.active;
         if (drift && current != null) {
-            double currentRatio = ratio(current, heldOut);
+            double currentRatio = trained.ratio(encoder, current);
             if (ratio > currentRatio * (1 - MIN_IMPROVEMENT)) {
                 log.info("Topic '{}': a dictionary trained on recent values compresses them to {}, the current one {} to {}; "
                         + "keeping {}", state.topic, percent(ratio), current.id(), percent(currentRatio), current.id());
                 state.ratioAtTraining = currentRatio;
-                state.jobPending = false;
                 return;
             }
         }
         log.info("Topic '{}': trained dictionary {} ({} bytes) on {} values in {} ms; held-out values compress to {}",
-                state.topic, trained.id(), trained.size(), training.size(), millis, percent(ratio));
-        storeAndPublish(state, trained, ratio, drift, settings.storeRetry());
+                state.topic, dictionary.id(), dictionary.size(), trained.trainingSamples(), millis, percent(ratio));
+        storeAndPublish(state, dictionary, ratio, drift, settings.storeRetry());
     }
 
+    /**
+     * Stores {@code dictionary} and, once Redis acknowledged it, hands it to the task thread; on a failure tries again
+     * after {@code retryIn}, doubling. The topic's job stays pending until it is stored or given up.
+     */
     private void storeAndPublish(TopicDictionary state, ZstdDictionary dictionary, double ratio, boolean drift,
                                  Duration retryIn) {
+        state.retryScheduled = false;
         if (closed) {
             return;
         }
@@ -270,6 +300,9 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         try {
             result = store().store(dictionary);
         } catch (DictionaryStoreException | RuntimeException e) {
+            if (closed) {
+                return; // interrupted by close()
+            }
             storeFailures.incrementAndGet();
             if (!state.storeFailing) {
                 log.warn("Topic '{}': could not store dictionary {} in Redis: {}. Values are written without it; trying "
@@ -279,14 +312,14 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             }
             state.storeFailing = true;
             Duration next = retryIn.multipliedBy(2).compareTo(MAX_STORE_RETRY) > 0 ? MAX_STORE_RETRY : retryIn.multipliedBy(2);
-            schedule(() -> storeAndPublish(state, dictionary, ratio, drift, next), retryIn);
+            state.retryScheduled = true;
+            schedule(state, () -> storeAndPublish(state, dictionary, ratio, drift, next), retryIn);
             return;
         }
         if (result == DictionaryStore.StoreResult.ID_TAKEN) {
             log.warn("Topic '{}': {} holds another dictionary with the same id; not using dictionary {}. Sampling again "
                     + "in {} ms.", state.topic, store().key(dictionary.id()), dictionary.id(), settings.retrainMinInterval().toMillis());
             state.collectNotBeforeNanos = nanoClock.getAsLong() + settings.retrainMinInterval().toNanos();
-            state.jobPending = false;
             return;
         }
         if (result == DictionaryStore.StoreResult.STORED) {
@@ -298,13 +331,13 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             state.storeFailing = false;
         }
         state.ratioAtTraining = ratio;
+        use(dictionary);
         state.active = dictionary;
         if (drift) {
             retrains.incrementAndGet();
         }
         log.info("Topic '{}': compressing with dictionary {} from now on ({})", state.topic, dictionary.id(),
                 store().key(dictionary.id()));
-        state.jobPending = false;
         try {
             store().setActive(state.topic, dictionary.id());
         } catch (DictionaryStoreException | RuntimeException e) {
@@ -313,41 +346,72 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         }
     }
 
-    /** Stores the active dictionaries again if they are gone (evicted under an allkeys-* policy, or deleted). */
-    private void checkStillStored() {
-        for (TopicDictionary state : allTopics.values()) {
-            ZstdDictionary active = state.active;
-            if (active == null || closed) {
-                continue;
-            }
-            try {
-                if (!store().exists(active.id())) {
-                    log.warn("Topic '{}': dictionary {} has disappeared from Redis (evicted? check maxmemory-policy); values "
-                            + "naming it cannot be read until it is back: storing it again", state.topic, store().key(active.id()));
-                    if (store().store(active) == DictionaryStore.StoreResult.STORED) {
-                        stored.incrementAndGet();
-                        storedBytes.addAndGet(active.size());
-                    }
-                }
-            } catch (DictionaryStoreException | RuntimeException e) {
-                log.debug("Topic '{}': could not check dictionary {}: {}", state.topic, active.id(), e.getMessage());
-            }
+    /** Remembers a dictionary values now name, for the periodic check. */
+    private void use(ZstdDictionary dictionary) {
+        used.remove(dictionary);
+        used.addLast(dictionary);
+        while (used.size() > MAX_CHECKED_DICTIONARIES) {
+            used.removeFirst();
         }
     }
 
-    private double ratio(ZstdDictionary dictionary, List<byte[]> values) {
-        long original = 0;
-        long encoded = 0;
-        for (byte[] value : values) {
-            original += value.length;
-            encoded += encoder.encode(value, dictionary).length;
+    /**
+     * Every dictionary this task has compressed with must still be stored, byte for byte: values name them. One that
+     * has disappeared (evicted under an allkeys-* policy, deleted) is stored again; until that succeeds, the topics
+     * using it are written without a dictionary, so no new value names it.
+     */
+    private void checkStillStored() {
+        for (ZstdDictionary dictionary : List.copyOf(used)) {
+            if (closed) {
+                return;
+            }
+            boolean intact;
+            try {
+                intact = java.util.Arrays.equals(store().load(dictionary.id()), dictionary.bytes());
+            } catch (DictionaryStoreException | RuntimeException e) {
+                log.debug("Could not check dictionary {}: {}", dictionary.id(), e.getMessage());
+                continue; // Redis unreachable: values are not being written either
+            }
+            if (intact) {
+                continue;
+            }
+            List<TopicDictionary> usingIt = allTopics.values().stream()
+                    .filter(t -> t.active == dictionary || t.held == dictionary).toList();
+            usingIt.forEach(t -> {
+                t.held = dictionary;
+                t.active = null;
+            });
+            log.warn("Dictionary {} is gone from Redis or holds other bytes (evicted? check maxmemory-policy): values naming "
+                    + "it cannot be read until it is back. Storing it again; topics {} are written without a dictionary "
+                    + "meanwhile.", store().key(dictionary.id()), usingIt.stream().map(t -> t.topic).toList());
+            try {
+                DictionaryStore.StoreResult result = store().store(dictionary);
+                if (result == DictionaryStore.StoreResult.ID_TAKEN) {
+                    storeFailures.incrementAndGet();
+                    log.error("Dictionary {}: another dictionary now holds its key; the values that name it cannot be read "
+                            + "(a second dictionary with the same id was stored after this one disappeared). Topics {} will "
+                            + "train a new one.", store().key(dictionary.id()), usingIt.stream().map(t -> t.topic).toList());
+                    used.remove(dictionary);
+                    usingIt.forEach(t -> t.held = null);
+                    continue;
+                }
+                restored.incrementAndGet();
+                usingIt.forEach(t -> {
+                    t.active = dictionary;
+                    t.held = null;
+                });
+                log.info("Dictionary {} is stored again", store().key(dictionary.id()));
+            } catch (DictionaryStoreException | RuntimeException e) {
+                storeFailures.incrementAndGet();
+                log.warn("Could not store dictionary {} again: {}. Trying at the next check, in {} s.",
+                        store().key(dictionary.id()), e.getMessage(), EXISTENCE_CHECK_INTERVAL.toSeconds());
+            }
         }
-        return original == 0 ? 1.0 : (double) encoded / original;
     }
 
     private DictionaryStore store() {
-        if (store == null) {
-            store = storeFactory.get();
+        if (!evictionWarningChecked) {
+            evictionWarningChecked = true;
             try {
                 store.evictionRisk().ifPresent(log::warn);
             } catch (RuntimeException e) {
@@ -357,20 +421,31 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         return store;
     }
 
-    private void submit(Runnable job) {
-        schedule(job, Duration.ZERO);
+    private void submit(TopicDictionary state, Runnable job) {
+        schedule(state, job, Duration.ZERO);
     }
 
-    private void schedule(Runnable job, Duration delay) {
+    /**
+     * Runs {@code job} for {@code state}'s topic on the background thread: the topic's job is pending until it has run,
+     * unless the job pends it again (a store to retry), and whatever it throws is logged with the topic.
+     */
+    private void schedule(TopicDictionary state, Runnable job, Duration delay) {
         if (closed) {
             return;
         }
         try {
             background.schedule(() -> {
                 try {
-                    job.run();
+                    if (!closed) {
+                        job.run();
+                    }
                 } catch (RuntimeException e) {
-                    log.error("Dictionary job failed; values are written without a new dictionary", e);
+                    state.retryScheduled = false;
+                    log.error("Topic '{}': the dictionary job failed; values are written without a new dictionary, and it "
+                            + "is sampled again in {} ms", state.topic, settings.retrainMinInterval().toMillis(), e);
+                    state.collectNotBeforeNanos = nanoClock.getAsLong() + settings.retrainMinInterval().toNanos();
+                } finally {
+                    state.jobPending = state.retryScheduled;
                 }
             }, delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
@@ -385,7 +460,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     public Stats stats() {
         long active = allTopics.values().stream().filter(t -> t.active != null).count();
         return new Stats(stored.get(), storedBytes.get(), storeFailures.get(), trainings.get(), retrains.get(),
-                lastTrainingMillis, active);
+                lastTrainingMillis, active, restored.get());
     }
 
     /** The dictionary topic {@code topic} is compressed with now, for tests and logs. */
@@ -406,23 +481,24 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        DictionaryStore s = store;
-        if (s != null) {
-            s.close();
-        }
+        store.close();
     }
 
     /** One topic's dictionary: {@code active} and the ratio are handed over between the threads, the rest belongs to one. */
     private static final class TopicDictionary {
         final String topic;
         volatile ZstdDictionary active;
+        /** The dictionary taken from the topic while it is missing from Redis, given back once stored again. */
+        volatile ZstdDictionary held;
         volatile double ratioAtTraining = Double.NaN;
         volatile long lastTrainingNanos;
-        /** A look-up, a training or a store is queued or running; set by the task thread, cleared by the background one. */
+        /** A look-up, a training or a store is queued, running or waiting to be retried; set by the task thread, cleared by the background one. */
         volatile boolean jobPending;
         volatile long collectNotBeforeNanos = Long.MIN_VALUE;
         /** Background thread only. */
         boolean storeFailing;
+        /** Background thread only: the job just run scheduled a retry of its store, so the topic's job is still pending. */
+        boolean retryScheduled;
         // task thread only
         List<byte[]> samples;
         long sampleBytes;

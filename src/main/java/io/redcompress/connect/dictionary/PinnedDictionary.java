@@ -1,13 +1,20 @@
 package io.redcompress.connect.dictionary;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.redcompress.connect.codec.ZstdDictionary;
 import io.redcompress.connect.mapping.ValueDictionaries;
 
 /**
  * {@code compression.dictionary=<id>}: one dictionary, already stored in Redis (by the command-line tool's
- * {@code train}, or by an earlier connector), for every topic; nothing is trained or stored.
+ * {@code train}, or by an earlier connector), for every topic; nothing is trained. The dictionary is not checked
+ * again while the task runs: if it is evicted or deleted, values name a dictionary that is gone (see README,
+ * "Eviction").
  */
 public final class PinnedDictionary implements ValueDictionaries {
+
+    private static final Logger log = LoggerFactory.getLogger(PinnedDictionary.class);
 
     private final ZstdDictionary dictionary;
 
@@ -21,7 +28,7 @@ public final class PinnedDictionary implements ValueDictionaries {
      * @param setting the setting that names it, for messages
      * @throws IllegalStateException if it is not stored or not a dictionary with that id; the message names the key
      */
-    public static PinnedDictionary load(DictionaryStore store, long id, String setting) {
+    public static PinnedDictionary load(DictionaryStore store, long id, String setting, int level) {
         byte[] bytes;
         try {
             bytes = store.load(id);
@@ -45,7 +52,27 @@ public final class PinnedDictionary implements ValueDictionaries {
             throw new IllegalStateException(setting + "=" + id + ": key " + store.key(id) + " holds dictionary "
                     + dictionary.id() + " (its bytes 4..7), not " + id + "; values would name the wrong dictionary");
         }
+        try {
+            dictionary.check(level);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(setting + "=" + id + ": key " + store.key(id) + ": " + e.getMessage(), e);
+        }
+        confirmStored(store, dictionary);
         return new PinnedDictionary(dictionary);
+    }
+
+    /**
+     * Writes the same bytes again (SET XX, with the WAIT redis.wait.replicas asks for), so that the replicas are known
+     * to have the dictionary before any value names it. A user that may only read the prefix gets a WARN: the
+     * dictionary is on the master, as it was read from there.
+     */
+    private static void confirmStored(DictionaryStore store, ZstdDictionary dictionary) {
+        try {
+            store.store(dictionary);
+        } catch (DictionaryStoreException e) {
+            log.warn("Dictionary {} was read from Redis but could not be confirmed on its replicas (written again with "
+                    + "the WAIT redis.wait.replicas asks for): {}", store.key(dictionary.id()), e.getMessage());
+        }
     }
 
     public ZstdDictionary dictionary() {

@@ -34,10 +34,9 @@ public final class SinkMetrics {
 
     /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
     public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding) {
-        register(pluginMetrics, encoding, () -> NO_DICTIONARIES);
+        register(pluginMetrics, encoding, () -> DictionaryManager.Stats.NONE);
     }
 
-    private static final DictionaryManager.Stats NO_DICTIONARIES = new DictionaryManager.Stats(0, 0, 0, 0, 0, 0, 0);
 
     /** As {@link #register(PluginMetrics, Supplier)}, with what the task's dictionaries did (compression.dictionary=auto). */
     public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding,
@@ -57,6 +56,8 @@ public final class SinkMetrics {
                 () -> dictionaries.get().retrains());
         gauge(pluginMetrics, "dictionary-training-time-ms", "Duration of the last training (on a background thread)",
                 () -> dictionaries.get().lastTrainingMillis());
+        gauge(pluginMetrics, "dictionaries-restored-total", "Dictionaries stored again after they disappeared from Redis "
+                + "(evicted or deleted)", () -> dictionaries.get().restored());
         gauge(pluginMetrics, "dictionary-topics-active", "Topics whose values are compressed with a dictionary now",
                 () -> dictionaries.get().activeTopics());
         gauge(pluginMetrics, "compression-attempted-total", "Values the codec was run on", () -> encoding.get().attempted());

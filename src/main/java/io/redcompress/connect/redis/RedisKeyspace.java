@@ -130,7 +130,7 @@ public final class RedisKeyspace implements AutoCloseable {
         if (!entry.exists()) {
             return entry;
         }
-        String encoding = await(commandsFor(key).objectEncoding(key));
+        String encoding = orIfRefused(commandsFor(key).objectEncoding(key), null);
         return new Entry(key, entry.type(), entry.value(), entry.memoryUsage(), encoding);
     }
 
@@ -153,7 +153,7 @@ public final class RedisKeyspace implements AutoCloseable {
             }
             for (int i = 0; i < batch.size(); i++) {
                 byte[] key = batch.get(i);
-                Long usage = await(usages.get(i));
+                Long usage = orIfRefused(usages.get(i), -1L); // a read-only ACL user may not run MEMORY
                 byte[] value;
                 String type = "string";
                 try {
@@ -194,6 +194,18 @@ public final class RedisKeyspace implements AutoCloseable {
         } catch (RedisAccessException e) {
             if (e.getCause() instanceof RedisCommandExecutionException reply && String.valueOf(reply.getMessage()).startsWith("WRONGTYPE")) {
                 throw new WrongType();
+            }
+            throw e;
+        }
+    }
+
+    /** The reply, or {@code fallback} when Redis refused the command (an error reply such as NOPERM); other failures throw. */
+    private <T> T orIfRefused(Future<T> future, T fallback) {
+        try {
+            return await(future);
+        } catch (RedisAccessException e) {
+            if (e.getCause() instanceof RedisCommandExecutionException) {
+                return fallback;
             }
             throw e;
         }

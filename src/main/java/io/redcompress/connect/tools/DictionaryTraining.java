@@ -1,6 +1,5 @@
 package io.redcompress.connect.tools;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import io.redcompress.connect.codec.Codec;
@@ -11,8 +10,8 @@ import io.redcompress.connect.codec.ZstdDictionary;
 /**
  * Trains a dictionary on 90% of the samples and measures it on the other 10% (every tenth sample, so the held-out
  * part spreads over the whole input): their stored bytes with the dictionary, with plain zstd, and their original
- * bytes. Values are encoded as the connector writes them (zstd at its default level, no checksum, the default
- * minimum size), so the figures include the header.
+ * bytes. Values are encoded as the connector writes them by default (zstd at level 1, with the checksum, the
+ * default minimum size), so the figures include the header.
  */
 public final class DictionaryTraining {
 
@@ -48,21 +47,12 @@ public final class DictionaryTraining {
      *     range); the message says which
      */
     public static Result train(List<byte[]> samples, int dictionaryBytes) {
-        List<byte[]> training = new ArrayList<>();
-        List<byte[]> heldOut = new ArrayList<>();
-        for (int i = 0; i < samples.size(); i++) {
-            (i % 10 == 9 ? heldOut : training).add(samples.get(i));
-        }
-        ZstdDictionary dictionary = DictionaryTrainer.train(training, dictionaryBytes);
-        ValueEncoder zstd = ValueEncoder.builder().codec(Codec.ZSTD).build();
-        long original = 0;
-        long with = 0;
-        long without = 0;
-        for (byte[] sample : heldOut) {
-            original += sample.length;
-            with += zstd.encode(sample, dictionary).length;
-            without += zstd.encode(sample).length;
-        }
-        return new Result(dictionary, training.size(), heldOut.size(), original, with, without);
+        DictionaryTrainer.HeldOut trained = DictionaryTrainer.trainHoldingOut(samples, dictionaryBytes);
+        long original = trained.heldOutBytes();
+        return new Result(trained.dictionary(), trained.trainingSamples(), trained.heldOut().size(), original,
+                trained.heldOutStoredBytes(ZSTD, trained.dictionary()), trained.heldOutStoredBytes(ZSTD, null));
     }
+
+    /** As the connector writes values by default: zstd at level 1, checksum on, the default minimum size. */
+    private static final ValueEncoder ZSTD = ValueEncoder.builder().codec(Codec.ZSTD).level(1).build();
 }

@@ -242,4 +242,45 @@ class DictionaryCodecTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void decodingOnManyShortLivedThreadsKeepsABoundedNumberOfContexts() throws Exception {
+        ValueDecoder decoder = decoderKnowing(heartbeats);
+        byte[] value = values("heartbeat", 77, 1, 9).get(0);
+        byte[] withDictionary = ZSTD.encode(value, heartbeats);
+        byte[] plain = ZSTD.encode(values("log", 77, 1, 9).get(0));
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        for (int round = 0; round < 50; round++) {
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                Thread thread = new Thread(() -> {
+                    if (!Arrays.equals(decoder.decodeValue(withDictionary), value)) {
+                        wrong.incrementAndGet();
+                    }
+                    decoder.decodeValue(plain);
+                });
+                thread.start();
+                threads.add(thread);
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        }
+        assertThat(wrong).hasValue(0);
+        // 400 threads came and went: the contexts they used wait in the pools, no more than MAX_IDLE each
+        assertThat(ZstdBlockCompressor.idleDecompressionContexts()).isLessThanOrEqualTo(2 * ZstdBlockCompressor.ContextPool.MAX_IDLE);
+    }
+
+    @Test
+    void aDictionaryZstdCannotUseIsRefusedWhenItIsLoadedNotAtTheFirstValue() {
+        byte[] damaged = heartbeats.bytes();
+        java.util.Arrays.fill(damaged, 8, 200, (byte) 0xFF); // the entropy tables
+        ZstdDictionary broken = ZstdDictionary.of(damaged);
+        assertThatThrownBy(() -> broken.check(1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(Long.toString(heartbeats.id()));
+        byte[] encoded = ZSTD.encode(values("heartbeat", 1, 1, 3).get(0), heartbeats);
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(id -> damaged).build();
+        assertThatThrownBy(() -> decoder.decodeValue(encoded)).isInstanceOf(UnknownDictionaryException.class)
+                .hasMessageContaining("cannot use");
+    }
 }

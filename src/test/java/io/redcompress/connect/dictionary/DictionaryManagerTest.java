@@ -186,7 +186,80 @@ class DictionaryManagerTest {
         store.dictionaries.remove(dictionary.id()); // evicted, or deleted by hand
         await().atMost(Duration.ofSeconds(10)).until(() -> store.dictionaries.containsKey(dictionary.id()));
         assertThat(store.dictionaries.get(dictionary.id())).isEqualTo(dictionary.bytes());
-        assertThat(manager.stats().stored()).isEqualTo(2);
+        assertThat(manager.stats().stored()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().restored() >= 1);
+        assertThat(manager.forTopic("hb")).isSameAs(dictionary);
+    }
+
+    @Test
+    void whileADictionaryThatDisappearedCannotBeStoredAgainNoValueNamesIt() {
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean();
+        MemoryStore flaky = new MemoryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+                if (refuse.get()) {
+                    throw new DictionaryStoreException("OOM command not allowed", true, null);
+                }
+                return super.store(dictionary);
+            }
+        };
+        storeInUse = flaky;
+        manager = new DictionaryManager(SETTINGS, ZSTD, () -> flaky, System::nanoTime, "test", Duration.ofMillis(50));
+        ZstdDictionary dictionary = writeUntilADictionaryIsUsed(manager, "hb", "heartbeat");
+        refuse.set(true);
+        flaky.dictionaries.remove(dictionary.id());
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.forTopic("hb") == null);
+        for (int i = 0; i < 200; i++) {
+            assertThat(ValueDecoder.header(write(manager, "hb", "heartbeat")).usesDictionary()).isFalse();
+        }
+        assertThat(manager.stats().storeFailures()).isPositive();
+        refuse.set(false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.forTopic("hb") == dictionary);
+        assertThat(manager.stats().restored()).isEqualTo(1);
+    }
+
+    @Test
+    void aDictionaryReplacedAfterDriftIsStillCheckedAndStoredAgain() {
+        manager = new DictionaryManager(SETTINGS, ZSTD, () -> store, System::nanoTime, "test", Duration.ofMillis(50));
+        ZstdDictionary heartbeats = writeUntilADictionaryIsUsed(manager, "t", "heartbeat");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            write(manager, "t", "log");
+            return manager.forTopic("t") != heartbeats;
+        });
+        store.dictionaries.remove(heartbeats.id()); // values written before the switch still name it
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.dictionaries.containsKey(heartbeats.id()));
+    }
+
+    @Test
+    void closingWhileAStoreIsHeldCountsNoFailureAndClosesTheStore() throws Exception {
+        CountDownLatch storing = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean closedStore = new java.util.concurrent.atomic.AtomicBoolean();
+        MemoryStore hanging = new MemoryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+                storing.countDown();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    throw new DictionaryStoreException("interrupted", false, e);
+                }
+                return super.store(dictionary);
+            }
+
+            @Override
+            public void close() {
+                closedStore.set(true);
+            }
+        };
+        DictionaryManager m = manager(hanging);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            write(m, "hb", "heartbeat");
+            return storing.getCount() == 0;
+        });
+        m.close();
+        assertThat(closedStore).isTrue();
+        assertThat(m.stats().storeFailures()).isZero();
+        assertThat(m.forTopic("hb")).isNull();
     }
 
     @Test
