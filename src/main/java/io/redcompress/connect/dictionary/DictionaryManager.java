@@ -130,8 +130,9 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             topics.put(topic, state);
             allTopics.put(topic, state);
             TopicDictionary lookedUp = state;
-            state.jobPending = true;
             submit(state, () -> lookUp(lookedUp));
+            // sampled while the look-up runs, so that a fast stream does not pass before it answers; dropped if it finds one
+            state.startSampling(false);
             return null;
         }
         return state.active;
@@ -145,7 +146,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         }
         if (state.samples != null) {
             sample(state, original);
-        } else if (state.active == null && state.held == null && !state.jobPending
+        } else if (state.active == null && state.held == null && state.jobs.get() == 0
                 && nanoClock.getAsLong() >= state.collectNotBeforeNanos) {
             state.startSampling(false);
             sample(state, original);
@@ -178,7 +179,6 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
             long bytes = state.sampleBytes;
             boolean drift = state.drift;
             state.samples = null;
-            state.jobPending = true;
             submit(state, () -> {
                 try {
                     train(state, samples, drift);
@@ -206,7 +206,7 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         }
         boolean drifted = settings.retrainThreshold() > 0 && ratio > baseline * (1 + settings.retrainThreshold());
         boolean due = nanoClock.getAsLong() - state.lastTrainingNanos >= settings.retrainMinInterval().toNanos();
-        if (drifted && due && !state.jobPending && state.samples == null) {
+        if (drifted && due && state.jobs.get() == 0 && state.samples == null) {
             log.info("Values of topic '{}' now compress to {} of their size with dictionary {}, against {} when it was "
                             + "trained (compression.dictionary.retrain.threshold={}): sampling them to train a new one",
                     state.topic, percent(ratio), state.active.id(), percent(baseline), settings.retrainThreshold());
@@ -255,6 +255,9 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
     }
 
     private void train(TopicDictionary state, List<byte[]> samples, boolean drift) {
+        if (!drift && state.active != null) {
+            return; // the look-up found the dictionary used before, while these samples were taken
+        }
         long start = nanoClock.getAsLong();
         state.lastTrainingNanos = start;
         DictionaryTrainer.HeldOut trained;
@@ -421,13 +424,16 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         return store;
     }
 
+    /** Runs a new job for {@code state}'s topic on the background thread: it counts as pending until it is done. */
     private void submit(TopicDictionary state, Runnable job) {
+        state.jobs.incrementAndGet();
         schedule(state, job, Duration.ZERO);
     }
 
     /**
-     * Runs {@code job} for {@code state}'s topic on the background thread: the topic's job is pending until it has run,
-     * unless the job pends it again (a store to retry), and whatever it throws is logged with the topic.
+     * Runs {@code job} for {@code state}'s topic on the background thread, as part of a job already counted: the count
+     * goes down once it has run, unless it scheduled a retry of its store, and whatever it throws is logged with the
+     * topic.
      */
     private void schedule(TopicDictionary state, Runnable job, Duration delay) {
         if (closed) {
@@ -445,7 +451,9 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
                             + "is sampled again in {} ms", state.topic, settings.retrainMinInterval().toMillis(), e);
                     state.collectNotBeforeNanos = nanoClock.getAsLong() + settings.retrainMinInterval().toNanos();
                 } finally {
-                    state.jobPending = state.retryScheduled;
+                    if (!state.retryScheduled) {
+                        state.jobs.decrementAndGet();
+                    }
                 }
             }, delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
@@ -492,8 +500,8 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         volatile ZstdDictionary held;
         volatile double ratioAtTraining = Double.NaN;
         volatile long lastTrainingNanos;
-        /** A look-up, a training or a store is queued, running or waiting to be retried; set by the task thread, cleared by the background one. */
-        volatile boolean jobPending;
+        /** Look-ups, trainings and stores queued, running or waiting to be retried: counted up by the task thread, down by the background one. */
+        final java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
         volatile long collectNotBeforeNanos = Long.MIN_VALUE;
         /** Background thread only. */
         boolean storeFailing;

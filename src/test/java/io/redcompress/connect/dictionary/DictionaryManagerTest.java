@@ -263,6 +263,27 @@ class DictionaryManagerTest {
     }
 
     @Test
+    void valuesThatPassWhileTheLookUpIsSlowAreSampledAndTrainedOn() {
+        MemoryStore slowLookUp = new MemoryStore() {
+            @Override
+            public OptionalLong activeId(String topic) {
+                try {
+                    Thread.sleep(1_000); // a cluster client connecting for the first time, under load
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.activeId(topic);
+            }
+        };
+        DictionaryManager m = manager(slowLookUp);
+        for (int i = 0; i < 250; i++) { // all of them before the look-up answers, and then no more
+            write(m, "hb", "heartbeat");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.forTopic("hb") != null);
+        assertThat(m.stats().trainings()).isEqualTo(1);
+    }
+
+    @Test
     void stableValuesAreNotRetrained() {
         DictionaryManager m = manager(store);
         writeUntilADictionaryIsUsed(m, "hb", "heartbeat");

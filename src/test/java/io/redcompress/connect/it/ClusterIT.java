@@ -307,9 +307,12 @@ class ClusterIT {
                 }
             }
         };
-        produce.accept(3_000);
         String pointer = prefix + ":active:" + topic + ":" + topic;
-        await().atMost(WAIT).until(() -> redis.get(pointer) != null);
+        // a live stream: values keep coming until the task has stored a dictionary and uses it
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            produce.accept(500);
+            return redis.get(pointer) != null;
+        });
         long id = Long.parseLong(new String(redis.get(pointer), java.nio.charset.StandardCharsets.UTF_8));
         produce.accept(3_000);
         connect.awaitCommitted(topic, Map.of(new org.apache.kafka.common.TopicPartition(topic, 0), sequence[0]), WAIT);

@@ -121,9 +121,17 @@ class DictionaryIT {
         return redis.keys(PREFIX + ":*").stream().filter(k -> k.substring(PREFIX.length() + 1).matches("\\d+")).toList();
     }
 
-    private static void awaitDictionaryFor(String connector, String topic) {
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(200))
-                .until(() -> redis.exists(PREFIX + ":active:" + connector + ":" + topic));
+    /**
+     * Keeps producing values of {@code kind}, as a live stream does, until the connector has stored a dictionary for
+     * the topic and recorded it (the pointer is written just after the task starts using it); returns what was produced.
+     */
+    private Map<String, byte[]> produceUntilADictionaryIsUsed(String connector, String topic, int partitions, String kind) {
+        Map<String, byte[]> produced = new HashMap<>();
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            produced.putAll(produce(topic, partitions, kind, 500));
+            return redis.exists(PREFIX + ":active:" + connector + ":" + topic);
+        });
+        return produced;
     }
 
     @Test
@@ -131,8 +139,7 @@ class DictionaryIT {
         String topic = "auto-heartbeats";
         cluster.connect.kafka().createTopic(topic, 1);
         cluster.startConnector("auto", dictionaryConfig(topic));
-        Map<String, byte[]> produced = produce(topic, 1, "heartbeat", 3_000);
-        awaitDictionaryFor("auto", topic);
+        Map<String, byte[]> produced = produceUntilADictionaryIsUsed("auto", topic, 1, "heartbeat");
         Map<String, byte[]> after = produce(topic, 1, "heartbeat", 2_000);
         produced.putAll(after);
         awaitAllCommitted("auto", topic, 1);
@@ -189,7 +196,7 @@ class DictionaryIT {
         assertThat(dictionaryKeys()).isEmpty();
 
         redis.command("ACL", "SETUSER", "dict-writer", "~" + PREFIX + ":*");
-        awaitDictionaryFor("acl-dict", topic);
+        produced.putAll(produceUntilADictionaryIsUsed("acl-dict", topic, 1, "heartbeat"));
         Map<String, byte[]> allowed = produce(topic, 1, "heartbeat", 1_000);
         produced.putAll(allowed);
         awaitAllCommitted("acl-dict", topic, 1);
@@ -234,8 +241,7 @@ class DictionaryIT {
         Map<String, String> config = dictionaryConfig(topic);
         config.put("compression.dictionary.retrain.min.interval.ms", "0"); // the drift under test comes within seconds
         cluster.startConnector("drift", config);
-        Map<String, byte[]> produced = produce(topic, 1, "heartbeat", 3_000);
-        awaitDictionaryFor("drift", topic);
+        Map<String, byte[]> produced = produceUntilADictionaryIsUsed("drift", topic, 1, "heartbeat");
         String first = redis.getString(PREFIX + ":active:drift:" + topic);
         produced.putAll(produce(topic, 1, "heartbeat", 1_000));
         await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {

@@ -107,14 +107,19 @@ class PluginPathIT {
         config.put("compression.dictionary", "auto");
         cluster.startConnector("dictionary-from-plugin-path", config);
         java.util.Random random = new java.util.Random(3);
-        try (var producer = cluster.producer()) {
-            for (int i = 0; i < 2_500; i++) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0,
-                        ("early-" + i).getBytes(StandardCharsets.UTF_8), io.redcompress.connect.testing.SampleData.heartbeat("d" + i % 50, i, random)));
-            }
-        }
         String pointer = "redcompress:dict:active:dictionary-from-plugin-path:" + topic;
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> redis.exists(pointer));
+        int[] sent = {0};
+        // a live stream: values keep coming until the task has stored a dictionary and uses it
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try (var producer = cluster.producer()) {
+                for (int i = 0; i < 500; i++, sent[0]++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0,
+                            ("early-" + sent[0]).getBytes(StandardCharsets.UTF_8),
+                            io.redcompress.connect.testing.SampleData.heartbeat("d" + sent[0] % 50, sent[0], random)));
+                }
+            }
+            return redis.exists(pointer);
+        });
         Map<String, byte[]> late = new java.util.HashMap<>();
         try (var producer = cluster.producer()) {
             for (int i = 0; i < 100; i++) {
@@ -123,7 +128,7 @@ class PluginPathIT {
                 producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, ("late-" + i).getBytes(StandardCharsets.UTF_8), value));
             }
         }
-        cluster.awaitCommitted("dictionary-from-plugin-path", Map.of(new TopicPartition(topic, 0), 2_600L), Duration.ofSeconds(60));
+        cluster.awaitCommitted("dictionary-from-plugin-path", Map.of(new TopicPartition(topic, 0), sent[0] + 100L), Duration.ofSeconds(60));
         String id = redis.getString(pointer);
         try (PluginJars plugin = PluginJars.open(PLUGIN_DIR)) {
             java.util.function.UnaryOperator<byte[]> decoder = plugin.decoder(d -> redis.get("redcompress:dict:" + d));
