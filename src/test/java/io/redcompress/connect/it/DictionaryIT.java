@@ -254,4 +254,34 @@ class DictionaryIT {
         assertThat(assertEveryValueDecodes(produced)).contains(Long.parseLong(first), Long.parseLong(second));
         assertThat(ConnectAndRedis.taskMetric("drift", "dictionary-retrains-total")).isEqualTo(1);
     }
+
+    @Test
+    void aPinnedDictionaryCompressesEveryValueAndAMissingOneStopsTheTaskNamingItsKey() throws Exception {
+        String topic = "pinned";
+        cluster.connect.kafka().createTopic(topic, 1);
+        java.util.List<byte[]> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            samples.add(SampleData.heartbeat("d" + i % 40, 1_000_000 + i, random));
+        }
+        io.redcompress.connect.codec.ZstdDictionary dictionary = io.redcompress.connect.codec.DictionaryTrainer.train(samples, 4096);
+        redis.set(PREFIX + ":" + dictionary.id(), dictionary.bytes()); // as the command-line tool's train stores it
+
+        Map<String, String> config = dictionaryConfig(topic);
+        config.put("compression.dictionary", Long.toString(dictionary.id()));
+        cluster.startConnector("pinned", config);
+        Map<String, byte[]> produced = produce(topic, 1, "heartbeat", 1_000);
+        awaitAllCommitted("pinned", topic, 1);
+        assertThat(assertEveryValueDecodes(produced)).containsExactly(dictionary.id());
+        for (String key : produced.keySet()) {
+            assertThat(ValueDecoder.header(redis.get(key)).dictionaryId()).as(key).isEqualTo(dictionary.id());
+        }
+        assertThat(dictionaryKeys()).containsExactly(PREFIX + ":" + dictionary.id());
+
+        Map<String, String> missing = dictionaryConfig(topic);
+        missing.put("compression.dictionary", "123456");
+        cluster.connect.deleteConnector("pinned");
+        cluster.configureConnector("pinned-missing", missing);
+        String trace = cluster.awaitTaskFailed("pinned-missing", "a task whose pinned dictionary is missing does not start");
+        assertThat(trace).contains("compression.dictionary=123456").contains(PREFIX + ":123456 does not exist");
+    }
 }
