@@ -61,6 +61,36 @@ class DictionaryCodecTest {
         assertThat(logs.id()).isNotEqualTo(heartbeats.id());
     }
 
+    /** Ids computed from the spec by a separate implementation (Python's hashlib), for the golden vectors' dictionaries. */
+    @Test
+    void derivedIdsMatchTheSpecComputedElsewhere() throws Exception {
+        byte[] golden = readVector("dictionaries/dict-676531.bin");
+        assertThat(DictionaryIds.derive(golden)).isEqualTo(676_531L);
+        assertThat(DictionaryIds.embedded(golden)).isEqualTo(676_531L);
+        assertThat(DictionaryIds.hasDerivedId(golden)).isTrue();
+        byte[] impostor = readVector("dictionaries/impostor-676531.bin");
+        assertThat(DictionaryIds.derive(impostor)).isEqualTo(2_033_895L);
+        assertThat(DictionaryIds.embedded(impostor)).isEqualTo(676_531L);
+        assertThat(DictionaryIds.hasDerivedId(impostor)).isFalse();
+        byte[] repaired = DictionaryIds.withDerivedId(impostor);
+        assertThat(DictionaryIds.embedded(repaired)).isEqualTo(2_033_895L);
+        assertThat(Arrays.copyOfRange(repaired, 8, repaired.length)).isEqualTo(Arrays.copyOfRange(impostor, 8, impostor.length));
+        assertThat(DictionaryIds.isFullDictionary(Arrays.copyOf(golden, 8))).as("magic and id, no content").isFalse();
+        assertThat(DictionaryIds.isFullDictionary(Arrays.copyOf(golden, 9))).isTrue();
+        byte[] noMagic = golden.clone();
+        noMagic[3] = 0;
+        assertThat(DictionaryIds.isFullDictionary(noMagic)).isFalse();
+        assertThatThrownBy(() -> ZstdDictionary.of(noMagic)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("37 A4 30 EC");
+        assertThat(ZstdDictionary.of(golden).size()).isEqualTo(golden.length);
+    }
+
+    private static byte[] readVector(String name) throws java.io.IOException {
+        try (java.io.InputStream in = DictionaryCodecTest.class.getResourceAsStream("/value-format-vectors/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
     @Test
     void theIdIgnoresTheBytesItIsWrittenIn() {
         byte[] bytes = heartbeats.bytes();

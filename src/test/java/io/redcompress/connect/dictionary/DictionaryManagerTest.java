@@ -284,6 +284,20 @@ class DictionaryManagerTest {
     }
 
     @Test
+    void aDamagedDictionaryFoundThroughThePointerIsNotUsedAndANewOneIsTrained() {
+        ZstdDictionary first = writeUntilADictionaryIsUsed(manager(store), "hb", "heartbeat");
+        manager.close();
+        byte[] damaged = first.bytes();
+        java.util.Arrays.fill(damaged, 8, 200, (byte) 0xFF); // same id, entropy tables zstd cannot read
+        store.dictionaries.put(first.id(), damaged);
+        DictionaryManager restarted = manager(store);
+        ZstdDictionary second = writeUntilADictionaryIsUsed(restarted, "hb", "heartbeat");
+        assertThat(second.id()).isNotEqualTo(first.id());
+        assertThat(restarted.stats().trainings()).isEqualTo(1);
+        assertThat(restarted.stats().stored()).as("a new dictionary, not an existing one stored again").isEqualTo(1);
+    }
+
+    @Test
     void stableValuesAreNotRetrained() {
         DictionaryManager m = manager(store);
         writeUntilADictionaryIsUsed(m, "hb", "heartbeat");
