@@ -139,13 +139,24 @@ final class ZstdBlockCompressor implements BlockCompressor {
         }
     }
 
-    /** The dictionary id in a standard frame's header, 0 if it has none. */
+    /**
+     * The dictionary id in the header of the standard frame at {@code src[off]}, 0 if it has none, read in place (zstd-jni
+     * reads it only from a whole array, which would copy every payload). RFC 8878 3.1.1.1: the magic number, the frame
+     * header descriptor, a window descriptor unless the single-segment flag (0x20) is set, then 0, 1, 2 or 4 bytes of
+     * dictionary id (descriptor bits 0-1), little-endian. The caller has checked that the frame is complete.
+     */
     private static long frameDictionaryId(byte[] src, int off, int len) {
-        if (off == 0 && len == src.length) {
-            return Zstd.getDictIdFromFrame(src);
+        int descriptor = src[off + MAGIC_BYTES.length] & 0xFF;
+        int idLength = DICTIONARY_ID_LENGTHS[descriptor & 0x03];
+        int p = off + MAGIC_BYTES.length + 1 + ((descriptor & 0x20) != 0 ? 0 : 1);
+        long id = 0;
+        for (int i = 0; i < idLength; i++) {
+            id |= (src[p + i] & 0xFFL) << (8 * i);
         }
-        return Zstd.getDictIdFromFrame(java.util.Arrays.copyOfRange(src, off, off + len));
+        return id;
     }
+
+    private static final int[] DICTIONARY_ID_LENGTHS = {0, 1, 2, 4};
 
     private static void checkMagic(byte[] src, int off, int len) {
         int present = Math.min(len, MAGIC_BYTES.length);
