@@ -686,7 +686,7 @@ class RedisCompressedSinkTaskTest {
 
     @Test
     void aPinnedDictionaryThatIsNotStoredStopsTheTaskNamingItsKey() {
-        task.useDictionaryStores((config, connector) -> new MemoryDictionaries());
+        task.useDictionaryStores((config, connector) -> new io.redcompress.connect.dictionary.MemoryDictionaryStore());
         assertThatThrownBy(() -> start(true, Map.of("compression.codec", "zstd", "compression.dictionary", "123456")))
                 .isInstanceOf(ConnectException.class)
                 .hasMessageContaining("compression.dictionary=123456")
@@ -695,7 +695,7 @@ class RedisCompressedSinkTaskTest {
 
     @Test
     void aPinnedDictionaryCompressesEveryValueAndReadersFindItByTheIdInTheHeader() {
-        MemoryDictionaries dictionaries = new MemoryDictionaries();
+        io.redcompress.connect.dictionary.MemoryDictionaryStore dictionaries = new io.redcompress.connect.dictionary.MemoryDictionaryStore();
         java.util.Random random = new java.util.Random(1);
         java.util.List<byte[]> samples = new java.util.ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -703,7 +703,7 @@ class RedisCompressedSinkTaskTest {
         }
         io.redcompress.connect.codec.ZstdDictionary dictionary =
                 io.redcompress.connect.codec.DictionaryTrainer.train(samples, 4096);
-        dictionaries.bytes.put(dictionary.id(), dictionary.bytes());
+        dictionaries.dictionaries.put(dictionary.id(), dictionary.bytes());
         task.useDictionaryStores((config, connector) -> dictionaries);
         start(true, Map.of("compression.codec", "zstd", "compression.dictionary", Long.toString(dictionary.id()),
                 "value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter"));
@@ -714,43 +714,5 @@ class RedisCompressedSinkTaskTest {
         assertThat(ValueDecoder.header(stored).dictionaryId()).isEqualTo(dictionary.id());
         assertThat(ValueDecoder.builder().dictionaries(io.redcompress.connect.codec.DictionaryResolver.of(dictionary))
                 .build().decodeValue(stored)).isEqualTo(heartbeat);
-    }
-
-    /** Dictionaries in memory, for the task's compression.dictionary settings. */
-    private static final class MemoryDictionaries implements io.redcompress.connect.dictionary.DictionaryStore {
-        final Map<Long, byte[]> bytes = new HashMap<>();
-
-        @Override
-        public StoreResult store(io.redcompress.connect.codec.ZstdDictionary dictionary) {
-            return bytes.putIfAbsent(dictionary.id(), dictionary.bytes()) == null ? StoreResult.STORED : StoreResult.ALREADY_STORED;
-        }
-
-        @Override
-        public byte[] load(long id) {
-            return bytes.get(id);
-        }
-
-        @Override
-        public boolean exists(long id) {
-            return bytes.containsKey(id);
-        }
-
-        @Override
-        public java.util.OptionalLong activeId(String topic) {
-            return java.util.OptionalLong.empty();
-        }
-
-        @Override
-        public void setActive(String topic, long id) {
-        }
-
-        @Override
-        public String key(long id) {
-            return "dict:" + id;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

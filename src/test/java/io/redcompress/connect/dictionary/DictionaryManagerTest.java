@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -15,7 +13,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.Codec;
-import io.redcompress.connect.codec.DictionaryResolver;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.codec.ZstdDictionary;
@@ -27,9 +24,9 @@ class DictionaryManagerTest {
     private static final DictionaryManager.Settings SETTINGS = new DictionaryManager.Settings(4096, 200, 8 << 20, 0.25,
             Duration.ZERO, Duration.ofMillis(20));
 
-    private final MemoryStore store = new MemoryStore();
+    private final MemoryDictionaryStore store = new MemoryDictionaryStore();
     /** What decodes the values written: the store the manager under test stores in. */
-    private MemoryStore storeInUse = store;
+    private MemoryDictionaryStore storeInUse = store;
     private DictionaryManager manager;
     private long sequence;
     private final Random random = new Random(3);
@@ -41,7 +38,7 @@ class DictionaryManagerTest {
         }
     }
 
-    private DictionaryManager manager(MemoryStore store) {
+    private DictionaryManager manager(MemoryDictionaryStore store) {
         storeInUse = store;
         manager = new DictionaryManager(SETTINGS, ZSTD, () -> store, System::nanoTime, "test-dictionaries");
         return manager;
@@ -95,7 +92,7 @@ class DictionaryManagerTest {
     void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger storing = new AtomicInteger();
-        MemoryStore slow = new MemoryStore() {
+        MemoryDictionaryStore slow = new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 storing.incrementAndGet();
@@ -122,7 +119,7 @@ class DictionaryManagerTest {
     @Test
     void whenRedisRefusesTheDictionaryValuesGoWithoutItAndStoringIsTriedAgain() {
         AtomicInteger refusals = new AtomicInteger(3);
-        MemoryStore refusing = new MemoryStore() {
+        MemoryDictionaryStore refusing = new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 if (refusals.getAndDecrement() > 0) {
@@ -140,7 +137,7 @@ class DictionaryManagerTest {
 
     @Test
     void anIdHeldByAnotherDictionaryIsNeverUsed() throws Exception {
-        MemoryStore taken = new MemoryStore() {
+        MemoryDictionaryStore taken = new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) {
                 return StoreResult.ID_TAKEN;
@@ -194,7 +191,7 @@ class DictionaryManagerTest {
     @Test
     void whileADictionaryThatDisappearedCannotBeStoredAgainNoValueNamesIt() {
         java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean();
-        MemoryStore flaky = new MemoryStore() {
+        MemoryDictionaryStore flaky = new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 if (refuse.get()) {
@@ -234,7 +231,7 @@ class DictionaryManagerTest {
     void closingWhileAStoreIsHeldCountsNoFailureAndClosesTheStore() throws Exception {
         CountDownLatch storing = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean closedStore = new java.util.concurrent.atomic.AtomicBoolean();
-        MemoryStore hanging = new MemoryStore() {
+        MemoryDictionaryStore hanging = new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 storing.countDown();
@@ -264,7 +261,7 @@ class DictionaryManagerTest {
 
     @Test
     void valuesThatPassWhileTheLookUpIsSlowAreSampledAndTrainedOn() {
-        MemoryStore slowLookUp = new MemoryStore() {
+        MemoryDictionaryStore slowLookUp = new MemoryDictionaryStore() {
             @Override
             public OptionalLong activeId(String topic) {
                 try {
@@ -315,55 +312,5 @@ class DictionaryManagerTest {
         ZstdDictionary logs = writeUntilADictionaryIsUsed(m, "logs", "log");
         assertThat(heartbeats.id()).isNotEqualTo(logs.id());
         assertThat(m.forTopic("hb")).isSameAs(heartbeats);
-    }
-
-    /** A store in memory, and the resolver of the values it holds the dictionaries of. */
-    static class MemoryStore implements DictionaryStore, DictionaryResolver {
-        final Map<Long, byte[]> dictionaries = new ConcurrentHashMap<>();
-        final Map<String, Long> pointers = new ConcurrentHashMap<>();
-
-        @Override
-        public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
-            byte[] existing = dictionaries.putIfAbsent(dictionary.id(), dictionary.bytes());
-            if (existing == null) {
-                return StoreResult.STORED;
-            }
-            return java.util.Arrays.equals(existing, dictionary.bytes()) ? StoreResult.ALREADY_STORED : StoreResult.ID_TAKEN;
-        }
-
-        @Override
-        public byte[] load(long id) {
-            return dictionaries.get(id);
-        }
-
-        @Override
-        public boolean exists(long id) {
-            return dictionaries.containsKey(id);
-        }
-
-        @Override
-        public OptionalLong activeId(String topic) {
-            Long id = pointers.get(topic);
-            return id == null ? OptionalLong.empty() : OptionalLong.of(id);
-        }
-
-        @Override
-        public void setActive(String topic, long id) {
-            pointers.put(topic, id);
-        }
-
-        @Override
-        public String key(long id) {
-            return "dict:" + id;
-        }
-
-        @Override
-        public void close() {
-        }
-
-        @Override
-        public byte[] dictionary(long id) {
-            return dictionaries.get(id);
-        }
     }
 }
