@@ -13,6 +13,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
 
 /** The connector's configuration: one {@link ConfigDef}, built group by group, with typed getters. */
@@ -21,6 +22,7 @@ public final class RedisSinkConfig extends AbstractConfig {
     public static final String CONNECTION_GROUP = "Connection";
     public static final String TLS_GROUP = "TLS";
     public static final String KEYS_VALUES_GROUP = "Keys & values";
+    public static final String LAYOUT_GROUP = "Layout";
     public static final String COMPRESSION_GROUP = "Compression";
     public static final String RELIABILITY_GROUP = "Reliability";
     public static final String ERRORS_GROUP = "Errors";
@@ -115,7 +117,8 @@ public final class RedisSinkConfig extends AbstractConfig {
     /** 100 years: far beyond any use, and far from where Redis's expiry arithmetic (now + ttl) overflows. */
     public static final long TTL_MS_MAX = 100L * 365 * 24 * 3600 * 1000;
     private static final String TTL_MS_DOC = "Time to live of every written key, in milliseconds, set atomically with the value "
-            + "(SET key value PX ttl). 0 means keys never expire.";
+            + "(SET key value PX ttl). 0 means keys never expire. With redis.layout=buckets, each entry (hash field) expires on its "
+            + "own: HPEXPIRE follows each HSET in the same pipeline, which needs Redis 7.4 or later.";
     private static final String TTL_MS_DISPLAY = "TTL (ms)";
 
     public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
@@ -131,6 +134,41 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "A larger record goes to the dead-letter topic. Keep it at or below what consumers' decoders accept "
             + "(the shipped decoder's default cap is 64 MiB).";
     private static final String MAX_VALUE_BYTES_DISPLAY = "Max value bytes";
+
+    // Layout
+    public static final String REDIS_LAYOUT = "redis.layout";
+    public static final String REDIS_LAYOUT_DEFAULT = RedisLayout.KEYS.toString();
+    private static final String REDIS_LAYOUT_DOC = "How records are laid out in Redis. 'keys': one Redis key per record key "
+            + "(SET key value, tombstone DEL key). 'buckets': entries packed into small hashes that Redis keeps "
+            + "listpack-encoded, which removes most of Redis's ~95 bytes of overhead per key: HSET <bucket> <key> value "
+            + "(tombstone HDEL), where <key> is what key.template renders and <bucket> is redis.bucket.prefix followed by "
+            + "CRC-32(key) mod the bucket count, in decimal (docs/bucketed-layout.md shows how applications read it). "
+            + "With buckets, ttl.ms needs Redis 7.4 or later (per-field expiry, HPEXPIRE).";
+    private static final String REDIS_LAYOUT_DISPLAY = "Layout";
+
+    public static final String REDIS_BUCKET_PREFIX = "redis.bucket.prefix";
+    private static final String REDIS_BUCKET_PREFIX_DOC = "With redis.layout=buckets: the prefix of the bucket keys (required). "
+            + "Bucket n is the key <prefix><n>, and <prefix>layout keeps the layout's parameters (hash, bucket count, field "
+            + "rule, version); a task whose configuration disagrees with them refuses to start. The ACL user must be allowed "
+            + "keys that begin with it.";
+    private static final String REDIS_BUCKET_PREFIX_DISPLAY = "Bucket key prefix";
+
+    public static final String REDIS_BUCKET_COUNT = "redis.bucket.count";
+    public static final int REDIS_BUCKET_COUNT_DEFAULT = 0;
+    private static final String REDIS_BUCKET_COUNT_DOC = "With redis.layout=buckets: the number of buckets. Aim at about 94 "
+            + "entries per bucket with Redis's default hash-max-listpack-entries=128 (floor(L - 3*sqrt(L)) for a limit L: "
+            + "208 for 256), so that almost no bucket outgrows its listpack. 0 means derive it from "
+            + "redis.bucket.expected.keys. Fixed for the life of the keyspace: to change it, re-bucket with the command-line "
+            + "tool (docs/bucketed-layout.md).";
+    private static final String REDIS_BUCKET_COUNT_DISPLAY = "Bucket count";
+
+    public static final String REDIS_BUCKET_EXPECTED_KEYS = "redis.bucket.expected.keys";
+    public static final long REDIS_BUCKET_EXPECTED_KEYS_DEFAULT = 0L;
+    private static final String REDIS_BUCKET_EXPECTED_KEYS_DOC = "With redis.layout=buckets and redis.bucket.count=0: how many "
+            + "distinct keys the topics will hold; the bucket count is ceil(expected / 94), sized for Redis's default "
+            + "hash-max-listpack-entries=128 (set redis.bucket.count instead for another limit). Over-estimate rather than "
+            + "under: a bucket that outgrows its listpack becomes a hashtable for good and costs about twice the memory.";
+    private static final String REDIS_BUCKET_EXPECTED_KEYS_DISPLAY = "Expected keys";
 
     // Compression
     public static final String COMPRESSION_CODEC = "compression.codec";
@@ -315,6 +353,7 @@ public final class RedisSinkConfig extends AbstractConfig {
         addConnection(def);
         addTls(def);
         addKeysAndValues(def);
+        addLayout(def);
         addCompression(def);
         addReliability(def);
         addErrors(def);
@@ -366,6 +405,19 @@ public final class RedisSinkConfig extends AbstractConfig {
                         BEHAVIOR_ON_NULL_VALUES_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, BEHAVIOR_ON_NULL_VALUES_DISPLAY)
                 .define(MAX_VALUE_BYTES, Type.INT, MAX_VALUE_BYTES_DEFAULT, Range.atLeast(1), Importance.LOW,
                         MAX_VALUE_BYTES_DOC, KEYS_VALUES_GROUP, ++order, Width.SHORT, MAX_VALUE_BYTES_DISPLAY);
+    }
+
+    private static void addLayout(ConfigDef def) {
+        int order = 0;
+        def.define(REDIS_LAYOUT, Type.STRING, REDIS_LAYOUT_DEFAULT, EnumValidator.of(RedisLayout.class), Importance.HIGH,
+                        REDIS_LAYOUT_DOC, LAYOUT_GROUP, ++order, Width.SHORT, REDIS_LAYOUT_DISPLAY)
+                .define(REDIS_BUCKET_PREFIX, Type.STRING, "", Importance.HIGH,
+                        REDIS_BUCKET_PREFIX_DOC, LAYOUT_GROUP, ++order, Width.MEDIUM, REDIS_BUCKET_PREFIX_DISPLAY)
+                .define(REDIS_BUCKET_COUNT, Type.INT, REDIS_BUCKET_COUNT_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
+                        REDIS_BUCKET_COUNT_DOC, LAYOUT_GROUP, ++order, Width.SHORT, REDIS_BUCKET_COUNT_DISPLAY)
+                .define(REDIS_BUCKET_EXPECTED_KEYS, Type.LONG, REDIS_BUCKET_EXPECTED_KEYS_DEFAULT, Range.atLeast(0),
+                        Importance.MEDIUM, REDIS_BUCKET_EXPECTED_KEYS_DOC, LAYOUT_GROUP, ++order, Width.SHORT,
+                        REDIS_BUCKET_EXPECTED_KEYS_DISPLAY);
     }
 
     private static void addCompression(ConfigDef def) {
@@ -500,6 +552,43 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public long ttlMillis() {
         return getLong(TTL_MS);
+    }
+
+    public RedisLayout layout() {
+        return EnumValidator.parse(RedisLayout.class, REDIS_LAYOUT, getString(REDIS_LAYOUT));
+    }
+
+    public String bucketPrefix() {
+        return getString(REDIS_BUCKET_PREFIX);
+    }
+
+    public int bucketCountSetting() {
+        return getInt(REDIS_BUCKET_COUNT);
+    }
+
+    public long bucketExpectedKeys() {
+        return getLong(REDIS_BUCKET_EXPECTED_KEYS);
+    }
+
+    /**
+     * The bucket layout redis.layout=buckets asks for: redis.bucket.count, or the count derived from
+     * redis.bucket.expected.keys.
+     *
+     * @throws ConfigException when the layout is not buckets, or neither count nor expected keys is set (the
+     *                         cross-field check says so first, attached to the key)
+     */
+    public BucketLayout bucketLayout() {
+        if (layout() != RedisLayout.BUCKETS) {
+            throw new ConfigException(REDIS_LAYOUT, getString(REDIS_LAYOUT), "has no buckets");
+        }
+        int count = bucketCountSetting();
+        if (count == 0) {
+            if (bucketExpectedKeys() == 0) {
+                throw new ConfigException(REDIS_BUCKET_COUNT, 0, "set " + REDIS_BUCKET_COUNT + " or " + REDIS_BUCKET_EXPECTED_KEYS);
+            }
+            count = BucketLayout.bucketsFor(bucketExpectedKeys());
+        }
+        return BucketLayout.of(bucketPrefix(), count);
     }
 
     public NullValueBehavior nullValueBehavior() {
