@@ -9,7 +9,9 @@ import org.apache.kafka.connect.sink.SinkTask;
 
 import io.redcompress.connect.codec.Codec;
 import io.redcompress.connect.config.NullValueBehavior;
+import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
 import io.redcompress.connect.redis.RedisConnectivityCheck.Problem;
@@ -34,6 +36,7 @@ final class ConfigurationCheck {
                     + "${topic}/${partition}/${key} only, or set " + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=ignore or fail"));
         }
         compressionLevelProblem(config).ifPresent(problems::add);
+        bucketProblem(config).ifPresent(problems::add);
         if (config.dictionaryMode().enabled() && config.codec() != Codec.ZSTD) {
             problems.add(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, RedisSinkConfig.COMPRESSION_DICTIONARY + "="
                     + config.dictionaryMode() + " needs " + RedisSinkConfig.COMPRESSION_CODEC + "=zstd (it is "
@@ -48,6 +51,27 @@ final class ConfigurationCheck {
                     + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "."));
         }
         return problems;
+    }
+
+    private static java.util.Optional<Problem> bucketProblem(RedisSinkConfig config) {
+        if (config.layout() != RedisLayout.BUCKETS) {
+            return java.util.Optional.empty();
+        }
+        String buckets = RedisSinkConfig.REDIS_LAYOUT + "=buckets";
+        if (config.bucketPrefix().isEmpty()) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, buckets + " needs "
+                    + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", the prefix of the bucket keys (for example 'devices:b:'); "
+                    + "the ACL user must be allowed keys that begin with it."));
+        }
+        boolean count = config.bucketCountSetting() > 0;
+        boolean expected = config.bucketExpectedKeys() > 0;
+        if (count == expected) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_COUNT, buckets + " needs exactly one of "
+                    + RedisSinkConfig.REDIS_BUCKET_COUNT + " (the number of buckets) and " + RedisSinkConfig.REDIS_BUCKET_EXPECTED_KEYS
+                    + " (how many keys the topics hold, from which the count is derived)" + (count ? "; both are set" : "")
+                    + "."));
+        }
+        return java.util.Optional.empty();
     }
 
     private static java.util.Optional<Problem> compressionLevelProblem(RedisSinkConfig config) {
@@ -77,7 +101,12 @@ final class ConfigurationCheck {
 
         static KeySample of(RedisSinkConfig config, Map<String, String> connectorProps) {
             KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
-            return new KeySample(template.sampleKey(sampleTopic(connectorProps)), template.glob(onlyTopic(connectorProps)));
+            byte[] sampleKey = template.sampleKey(sampleTopic(connectorProps));
+            if (config.layout() == RedisLayout.BUCKETS) {
+                BucketLayout buckets = config.bucketLayout();
+                return new KeySample(buckets.bucketKey(sampleKey), buckets.keyGlob());
+            }
+            return new KeySample(sampleKey, template.glob(onlyTopic(connectorProps)));
         }
     }
 

@@ -31,6 +31,7 @@ import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.UndecodableRecordException;
 import io.redcompress.connect.mapping.ValueDictionaries;
+import io.redcompress.connect.mapping.WriteLayout;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
@@ -41,6 +42,7 @@ import io.redcompress.connect.pipeline.PartitionPipelines;
 import io.redcompress.connect.pipeline.PendingWrite;
 import io.redcompress.connect.pipeline.RejectedWriteHandler;
 import io.redcompress.connect.pipeline.RetryBudget;
+import io.redcompress.connect.redis.BucketLayoutGuard;
 import io.redcompress.connect.redis.LettuceWriteSender;
 import io.redcompress.connect.redis.RedisClientFactory;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
@@ -62,6 +64,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private final LongSupplier nanoClock;
     private BiFunction<RedisSinkConfig, String, DictionaryStore> dictionaryStores = RedisDictionaryStore::open;
     private ValueDictionaries dictionaries;
+    private BucketLayoutGuard layoutGuard;
 
     private RedisSinkConfig config;
     private RecordMapper mapper;
@@ -117,7 +120,8 @@ public class RedisCompressedSinkTask extends SinkTask {
         String connector = props.getOrDefault("name", "connector");
         dictionaries = TaskComponents.dictionaries(config, () -> dictionaryStores.apply(config, connector),
                 "redcompress-dictionaries-" + Thread.currentThread().getName()); // the task's thread names its task
-        mapper = TaskComponents.recordMapper(config, dictionaries);
+        WriteLayout layout = TaskComponents.writeLayout(config);
+        mapper = TaskComponents.recordMapper(config, dictionaries, layout);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
         pauses = new PartitionPauses(context);
@@ -128,6 +132,9 @@ public class RedisCompressedSinkTask extends SinkTask {
         inFlightLimits = new InFlightLimits(config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, metrics);
         metrics.register(pluginMetrics(), mapper::encodingStats, dictionaryStats());
         sender = connect(config, props);
+        if (layout instanceof WriteLayout.Buckets buckets) {
+            layoutGuard = BucketLayoutGuard.start(config, buckets, "redcompress-layout-" + Thread.currentThread().getName());
+        }
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = nanoClock.getAsLong();
         log.info("Writing to Redis at {} with codec {} ({}), key template '{}', dead-letter topic {}",
@@ -177,6 +184,9 @@ public class RedisCompressedSinkTask extends SinkTask {
     public void put(Collection<SinkRecord> records) {
         if (taskFailureFoundAtCommit != null) {
             throw taskFailureFoundAtCommit;
+        }
+        if (layoutGuard != null) {
+            layoutGuard.throwIfFailed();
         }
         backoff.resumeDue();
         if (!failuresFoundAtCommit.isEmpty()) {
@@ -301,6 +311,9 @@ public class RedisCompressedSinkTask extends SinkTask {
         }
         if (sender != null) {
             sender.close();
+        }
+        if (layoutGuard != null) {
+            layoutGuard.close();
         }
         if (mapper != null) {
             mapper.close(); // frees the encoding session's native codec state; stop() runs on the task thread

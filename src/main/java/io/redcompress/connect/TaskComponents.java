@@ -9,6 +9,7 @@ import org.apache.kafka.connect.errors.ConnectException;
 
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.config.DictionaryMode;
+import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.dictionary.DictionaryManager;
 import io.redcompress.connect.dictionary.DictionaryStore;
@@ -16,6 +17,7 @@ import io.redcompress.connect.dictionary.PinnedDictionary;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.ValueDictionaries;
+import io.redcompress.connect.mapping.WriteLayout;
 
 /** Builds the task's collaborators from its config. */
 final class TaskComponents {
@@ -46,14 +48,19 @@ final class TaskComponents {
 
     /** Also logs, at WARN, each join of the key template that can make two records share a key (see key.template). */
     static RecordMapper recordMapper(RedisSinkConfig config) {
-        return recordMapper(config, ValueDictionaries.NONE);
+        return recordMapper(config, ValueDictionaries.NONE, writeLayout(config));
     }
 
-    static RecordMapper recordMapper(RedisSinkConfig config, ValueDictionaries dictionaries) {
+    static RecordMapper recordMapper(RedisSinkConfig config, ValueDictionaries dictionaries, WriteLayout layout) {
         KeyTemplate template = KeyTemplate.parse(config.keyTemplate());
         template.ambiguousJoins().forEach(log::warn);
         return new RecordMapper(template, config.nullValueBehavior(), config.maxValueBytes(), config.ttlMillis(),
-                valueEncoder(config), dictionaries);
+                valueEncoder(config), dictionaries, layout);
+    }
+
+    /** Keys of their own, or the buckets redis.layout=buckets asks for. */
+    static WriteLayout writeLayout(RedisSinkConfig config) {
+        return config.layout() == RedisLayout.BUCKETS ? WriteLayout.buckets(config.bucketLayout()) : WriteLayout.keys();
     }
 
     /**

@@ -26,21 +26,26 @@ public final class RecordMapper implements AutoCloseable {
     private final long ttlMillis;
     private final EncodingSession encoding;
     private final ValueDictionaries dictionaries;
+    private final WriteLayout layout;
 
     public RecordMapper(KeyTemplate keyTemplate, NullValueBehavior nullValueBehavior, int maxValueBytes, long ttlMillis,
                         ValueEncoder encoder) {
-        this(keyTemplate, nullValueBehavior, maxValueBytes, ttlMillis, encoder, ValueDictionaries.NONE);
+        this(keyTemplate, nullValueBehavior, maxValueBytes, ttlMillis, encoder, ValueDictionaries.NONE, WriteLayout.keys());
     }
 
-    /** A mapper that compresses each topic's values with the dictionary {@code dictionaries} names for it, if any. */
+    /**
+     * A mapper that compresses each topic's values with the dictionary {@code dictionaries} names for it, if any, and
+     * writes them where {@code layout} puts their key.
+     */
     public RecordMapper(KeyTemplate keyTemplate, NullValueBehavior nullValueBehavior, int maxValueBytes, long ttlMillis,
-                        ValueEncoder encoder, ValueDictionaries dictionaries) {
+                        ValueEncoder encoder, ValueDictionaries dictionaries, WriteLayout layout) {
         this.keyTemplate = keyTemplate;
         this.nullValueBehavior = nullValueBehavior;
         this.maxValueBytes = maxValueBytes;
         this.ttlMillis = ttlMillis;
         this.encoding = encoder.session();
         this.dictionaries = dictionaries;
+        this.layout = layout;
     }
 
     /**
@@ -72,7 +77,7 @@ public final class RecordMapper implements AutoCloseable {
         ZstdDictionary dictionary = dictionaries.forTopic(topic);
         byte[] encoded = encoding.encode(serialized, dictionary);
         dictionaries.encoded(topic, serialized, encoded.length, dictionary);
-        return Optional.of(new RedisWrite.SetValue(id, key, encoded, serialized.length, ttlMillis));
+        return Optional.of(layout.set(id, key, encoded, serialized.length, ttlMillis));
     }
 
     /** What the encoding has done so far (values compressed, attempted, skipped), for metrics. */
@@ -95,7 +100,7 @@ public final class RecordMapper implements AutoCloseable {
                         + "set behavior.on.null.values=delete or ignore to accept tombstones");
             case DELETE:
             default:
-                return Optional.of(new RedisWrite.DeleteKey(id, key(record, id)));
+                return Optional.of(layout.delete(id, key(record, id)));
         }
     }
 

@@ -94,10 +94,11 @@ public final class SinkMetrics {
         private long encodedBytes;
 
         public void add(RedisWrite write) {
-            if (write instanceof RedisWrite.SetValue set) {
+            byte[] encoded = write.encodedValue();
+            if (encoded != null) {
                 values++;
-                originalBytes += set.originalLength();
-                encodedBytes += set.encodedValue().length;
+                originalBytes += write.originalLength();
+                encodedBytes += encoded.length;
             } else {
                 deletes++;
             }

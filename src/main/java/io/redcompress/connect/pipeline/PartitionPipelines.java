@@ -126,8 +126,12 @@ public final class PartitionPipelines {
     /** Heap a write holds while in flight: its key and value, the record's original value, and the objects around them. */
     private static long estimatedBytes(RedisWrite write) {
         long bytes = RECORD_OVERHEAD_BYTES + write.key().length;
-        if (write instanceof RedisWrite.SetValue set) {
-            bytes += set.encodedValue().length + set.originalLength();
+        byte[] encoded = write.encodedValue();
+        if (encoded != null) {
+            bytes += encoded.length + write.originalLength();
+        }
+        if (write instanceof RedisWrite.SetField set) {
+            bytes += set.field().length;
         }
         return bytes;
     }

@@ -17,6 +17,8 @@ import io.redcompress.connect.mapping.RedisWrite;
 abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
 
     private static final byte[] PX = "PX".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FIELDS = "FIELDS".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ONE = {'1'};
 
     BulkArgs() {
         super(ByteArrayCodec.INSTANCE);
@@ -74,6 +76,74 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
             @Override
             public String toCommandString() {
                 return "key value" + (ttl == null ? "" : " PX " + set.ttlMillis());
+            }
+        };
+    }
+
+    /** {@code bucket field value}, for HSET. */
+    static BulkArgs fieldAndValue(RedisWrite.SetField set) {
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 3;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, set.key());
+                writeBulk(buf, set.field());
+                writeBulk(buf, set.encodedValue());
+            }
+
+            @Override
+            public String toCommandString() {
+                return "bucket field value";
+            }
+        };
+    }
+
+    /** {@code bucket field}, for HDEL. */
+    static BulkArgs field(byte[] bucket, byte[] field) {
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 2;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, bucket);
+                writeBulk(buf, field);
+            }
+
+            @Override
+            public String toCommandString() {
+                return "bucket field";
+            }
+        };
+    }
+
+    /** {@code bucket ttl FIELDS 1 field}, for HPEXPIRE. */
+    static BulkArgs fieldExpiry(RedisWrite.SetField set) {
+        byte[] ttl = Long.toString(set.ttlMillis()).getBytes(StandardCharsets.US_ASCII);
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 5;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, set.key());
+                writeBulk(buf, ttl);
+                writeBulk(buf, FIELDS);
+                writeBulk(buf, ONE);
+                writeBulk(buf, set.field());
+            }
+
+            @Override
+            public String toCommandString() {
+                return "bucket " + set.ttlMillis() + " FIELDS 1 field";
             }
         };
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.IntegerListOutput;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.AsyncCommand;
@@ -70,6 +71,7 @@ final class NodeLink implements AutoCloseable {
         List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>();
         List<CompletableFuture<Object>> replies = new ArrayList<>(writes.size());
         BitSet batched = new BitSet();
+        List<CompletableFuture<Object>> composites = new ArrayList<>();
         int i = 0;
         while (i < writes.size()) {
             int run = batchSets && !asking.get(i) ? setRunLength(writes, i, asking) : 1;
@@ -78,11 +80,16 @@ final class NodeLink implements AutoCloseable {
                 command = mset(writes, i, run);
                 batched.set(i, i + run);
             } else {
-                if (asking.get(i)) {
-                    // its own reply does not matter: without it, the write is answered MOVED/ASK again
-                    commands.add(command(CommandType.ASKING, new StatusOutput<>(ByteArrayCodec.INSTANCE), args()));
+                RedisWrite write = writes.get(i);
+                if (write instanceof RedisWrite.SetField || write instanceof RedisWrite.DeleteField) {
+                    CompletableFuture<Object> reply = queueFieldWrite(write, asking.get(i), commands);
+                    replies.add(reply);
+                    composites.add(reply);
+                    i++;
+                    continue;
                 }
-                command = single(writes.get(i));
+                queueAsking(asking.get(i), commands);
+                command = single(write);
             }
             commands.add(command);
             for (int k = 0; k < run; k++) {
@@ -103,9 +110,12 @@ final class NodeLink implements AutoCloseable {
         } finally {
             connection.flushCommands();
         }
-        @SuppressWarnings("unchecked")
-        CompletableFuture<Void> allDone = CompletableFuture.allOf(commands.stream().map(c -> (CompletableFuture<?>) c)
-                .toArray(CompletableFuture[]::new)).handle((ignored, error) -> null);
+        // the replies of writes made of several commands are derived futures: done only after their commands
+        List<CompletableFuture<?>> awaited = new ArrayList<>(commands.size() + composites.size());
+        commands.forEach(c -> awaited.add((CompletableFuture<?>) c));
+        awaited.addAll(composites);
+        CompletableFuture<Void> allDone = CompletableFuture.allOf(awaited.toArray(CompletableFuture[]::new))
+                .handle((ignored, error) -> null);
         return new Sent(replies, batched, wait, allDone);
     }
 
@@ -128,6 +138,54 @@ final class NodeLink implements AutoCloseable {
 
     private static AsyncCommand<byte[], byte[], Object> mset(List<RedisWrite> writes, int from, int count) {
         return command(CommandType.MSET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.keysAndValues(writes, from, count));
+    }
+
+    /** {@code ASKING} before a command sent to a node that is importing its slot; its own reply does not matter. */
+    private static void queueAsking(boolean asking, List<RedisCommand<byte[], byte[], ?>> commands) {
+        if (asking) {
+            // without it, the command is answered MOVED/ASK again
+            commands.add(command(CommandType.ASKING, new StatusOutput<>(ByteArrayCodec.INSTANCE), args()));
+        }
+    }
+
+    /**
+     * Queues the commands of a write to a bucket: HSET (then HPEXPIRE, with a TTL), or HDEL (after the HDEL of the
+     * field's previous bucket, while re-bucketing). The reply is HSET's or HDEL's, once every command of the write has
+     * answered; it fails with the first failure, or when HPEXPIRE did not set the expiry.
+     */
+    private static CompletableFuture<Object> queueFieldWrite(RedisWrite write, boolean asking,
+                                                             List<RedisCommand<byte[], byte[], ?>> commands) {
+        List<AsyncCommand<byte[], byte[], ?>> parts = new ArrayList<>(2);
+        AsyncCommand<byte[], byte[], Object> main;
+        AsyncCommand<byte[], byte[], List<Long>> expiry = null;
+        if (write instanceof RedisWrite.SetField set) {
+            main = command(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.fieldAndValue(set));
+            parts.add(main);
+            if (set.ttlMillis() > 0) {
+                expiry = command(CommandType.HPEXPIRE, new IntegerListOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.fieldExpiry(set));
+                parts.add(expiry);
+            }
+        } else {
+            RedisWrite.DeleteField delete = (RedisWrite.DeleteField) write;
+            if (delete.previousKey() != null) {
+                parts.add(command(CommandType.HDEL, new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                        BulkArgs.field(delete.previousKey(), delete.field())));
+            }
+            main = command(CommandType.HDEL, new IntegerOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.field(delete.key(), delete.field()));
+            parts.add(main);
+        }
+        for (AsyncCommand<byte[], byte[], ?> part : parts) {
+            queueAsking(asking, commands);
+            commands.add(part);
+        }
+        AsyncCommand<byte[], byte[], List<Long>> expiryReply = expiry;
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            if (expiryReply != null && !List.of(1L).equals(expiryReply.join())) {
+                throw new IllegalStateException("HPEXPIRE answered " + expiryReply.join() + " instead of [1]: the field's "
+                        + "expiry was not set");
+            }
+            return main.join();
+        });
     }
 
     private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {

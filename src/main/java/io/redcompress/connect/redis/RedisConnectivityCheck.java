@@ -9,8 +9,10 @@ import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.layout.LayoutMarker;
 
 /**
  * Connects once and checks Redis is ready for the configuration: it answers PING, it is the kind of deployment
@@ -105,12 +107,56 @@ public final class RedisConnectivityCheck {
                 }
             }
             warnWhenTooFewReplicas(redis, config, endpoint);
+            if (config.layout() == RedisLayout.BUCKETS) {
+                Optional<Problem> layout = bucketLayoutProblem(redis, config, endpoint);
+                if (layout.isPresent()) {
+                    return List.of(layout.get());
+                }
+            }
             return new RedisPermissionCheck(redis.commands(), config, sampleKey, keyGlob).check();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             return List.of(problem(config, endpoint, e));
+        }
+    }
+
+    /** Per-field expiry for ttl.ms (Redis 7.4+), and the stored layout marker agreeing with the configuration. */
+    private static Optional<Problem> bucketLayoutProblem(LettuceConnection redis, RedisSinkConfig config, String endpoint)
+            throws Exception {
+        if (config.ttlMillis() > 0) {
+            String version = redis.info("server").getOrDefault("redis_version", "0");
+            if (!atLeast(version, 7, 4)) {
+                return Optional.of(new Problem(RedisSinkConfig.TTL_MS, RedisSinkConfig.TTL_MS + "=" + config.ttlMillis()
+                        + " with " + RedisSinkConfig.REDIS_LAYOUT + "=buckets needs per-field expiry (HPEXPIRE), which "
+                        + "Redis has from 7.4 on; Redis at " + endpoint + " is " + version + ". Set " + RedisSinkConfig.TTL_MS
+                        + "=0, use " + RedisSinkConfig.REDIS_LAYOUT + "=keys, or upgrade Redis."));
+            }
+        }
+        byte[] markerKey = config.bucketLayout().markerKey();
+        byte[] stored = redis.commands().get(markerKey).get();
+        if (stored == null) {
+            return Optional.empty(); // the first task to start stores it
+        }
+        try {
+            return BucketLayoutGuard.problem(LayoutMarker.parse(stored), config.bucketLayout(), config);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, "The key " + new String(markerKey,
+                    java.nio.charset.StandardCharsets.UTF_8) + " should hold the bucket layout but does not: " + e.getMessage()
+                    + ". Choose another " + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", or delete the key if nothing else uses it."));
+        }
+    }
+
+    /** Whether a Redis version such as "7.0.15" is at least major.minor. */
+    static boolean atLeast(String version, int major, int minor) {
+        String[] parts = version.trim().split("\\.");
+        try {
+            int actualMajor = Integer.parseInt(parts[0]);
+            int actualMinor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return actualMajor > major || actualMajor == major && actualMinor >= minor;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -18,6 +18,7 @@ import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.redcompress.connect.config.NullValueBehavior;
+import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.redis.RedisConnectivityCheck.Problem;
 
@@ -106,6 +107,9 @@ final class RedisPermissionCheck {
     private List<Command> commandsToSend() {
         String key = new String(sampleKey, StandardCharsets.UTF_8);
         List<Command> planned = new ArrayList<>();
+        if (config.layout() == RedisLayout.BUCKETS) {
+            return bucketCommands(key);
+        }
         if (config.ttlMillis() > 0) {
             planned.add(new Command("SET " + key + " <value> PX " + config.ttlMillis(),
                     parts("SET", sampleKey, "v", "PX", Long.toString(config.ttlMillis()))));
@@ -115,6 +119,27 @@ final class RedisPermissionCheck {
         if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
             planned.add(new Command("DEL " + key, parts("DEL", sampleKey)));
         }
+        if (config.waitReplicas() > 0) {
+            planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
+                    Long.toString(config.waitTimeout().toMillis()))));
+        }
+        return planned;
+    }
+
+    /** HSET (and HPEXPIRE), HDEL and WAIT on a sample bucket, and SET NX of the layout marker. */
+    private List<Command> bucketCommands(String bucket) {
+        List<Command> planned = new ArrayList<>();
+        planned.add(new Command("HSET " + bucket + " <field> <value>", parts("HSET", sampleKey, "f", "v")));
+        if (config.ttlMillis() > 0) {
+            planned.add(new Command("HPEXPIRE " + bucket + " " + config.ttlMillis() + " FIELDS 1 <field>",
+                    parts("HPEXPIRE", sampleKey, Long.toString(config.ttlMillis()), "FIELDS", "1", "f")));
+        }
+        if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
+            planned.add(new Command("HDEL " + bucket + " <field>", parts("HDEL", sampleKey, "f")));
+        }
+        byte[] marker = config.bucketLayout().markerKey();
+        planned.add(new Command("SET " + new String(marker, StandardCharsets.UTF_8) + " <layout> NX",
+                parts("SET", marker, "v", "NX")));
         if (config.waitReplicas() > 0) {
             planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
                     Long.toString(config.waitTimeout().toMillis()))));
@@ -177,6 +202,13 @@ final class RedisPermissionCheck {
     }
 
     private Problem keyProblem(List<Denial> denials, List<String> patterns) {
+        if (config.layout() == RedisLayout.BUCKETS) {
+            return new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, "The ACL user '" + user + "' may not write the "
+                    + "bucket keys " + RedisSinkConfig.REDIS_BUCKET_PREFIX + "=" + config.bucketPrefix() + " gives (" + keyGlob
+                    + "): its key patterns " + patterns + " allow none of them (" + describe(denials) + "). Change "
+                    + RedisSinkConfig.REDIS_BUCKET_PREFIX + " to a prefix the user's key patterns allow, or allow it "
+                    + "(ACL SETUSER " + user + " ~" + keyGlob + ").");
+        }
         return new Problem(RedisSinkConfig.KEY_TEMPLATE, "The ACL user '" + user + "' may not write any key that "
                 + RedisSinkConfig.KEY_TEMPLATE + "=" + config.keyTemplate() + " gives (" + keyGlob + "): its key patterns "
                 + patterns + " allow none of them (" + describe(denials) + "). Every record would go to the dead-letter "
@@ -213,7 +245,8 @@ final class RedisPermissionCheck {
 
     private Problem commandProblem(List<Denial> denials) {
         return new Problem(RedisSinkConfig.REDIS_USERNAME, "The ACL user '" + user + "' may not run " + describe(denials)
-                + ". Every record would be refused. Grant the commands (ACL SETUSER " + user + " +set +del"
+                + ". Every record would be refused. Grant the commands (ACL SETUSER " + user
+                + (config.layout() == RedisLayout.BUCKETS ? " +hset +hdel +set" + (config.ttlMillis() > 0 ? " +hpexpire" : "") : " +set +del")
                 + (config.waitReplicas() > 0 ? " +wait" : "") + ") or set " + RedisSinkConfig.REDIS_USERNAME
                 + " to a user that has them.");
     }

@@ -70,6 +70,57 @@ class LettuceWriteSenderTest {
         return sender.send(writes).toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void bucketWritesAreHsetsAndHdelsInOrderAndEveryReplyIsChecked() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient client = redis.client()) {
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri()));
+            client.command("HSET", "b:old", "k2", "stale"); // where k2 was under the previous bucket count
+            client.command("SET", "b:wrongtype", "a string");
+            RecordId id = new RecordId("t", 0, 0);
+            List<RedisWrite> writes = List.of(
+                    new RedisWrite.SetField(id, bytes("b:1"), bytes("k1"), bytes("v1"), 2, 0),
+                    new RedisWrite.SetField(id, bytes("b:1"), bytes("k2"), bytes("v2"), 2, 0),
+                    new RedisWrite.DeleteField(id, bytes("b:1"), bytes("k2"), bytes("b:old")),
+                    new RedisWrite.SetField(id, bytes("b:1"), bytes("k1"), bytes("v1-again"), 8, 0),
+                    new RedisWrite.SetField(id, bytes("b:wrongtype"), bytes("k3"), bytes("v3"), 2, 0));
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                List<WriteResult> results = send(sender, writes);
+                assertThat(results).extracting(WriteResult::isAcknowledged).containsExactly(true, true, true, true, false);
+                assertThat(results.get(4).reason()).contains("WRONGTYPE");
+            }
+            assertThat(new String((byte[]) client.command("HGET", "b:1", "k1"), StandardCharsets.UTF_8)).isEqualTo("v1-again");
+            assertThat(client.command("HEXISTS", "b:1", "k2")).isEqualTo(0L);
+            assertThat(client.exists("b:old")).as("the previous bucket's field went first").isFalse();
+        }
+    }
+
+    @Test
+    void aFieldExpiryRedisCannotSetFailsTheWrite() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient client = redis.client()) {
+            String version = client.infoMap("server").get("redis_version");
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri()));
+            RedisWrite write = new RedisWrite.SetField(new RecordId("t", 0, 0), bytes("b:1"), bytes("k"), bytes("v"), 1, 60_000);
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                WriteResult result = send(sender, List.of(write)).get(0);
+                if (version.startsWith("6.") || version.startsWith("7.0") || version.startsWith("7.2")) {
+                    // no HPEXPIRE before 7.4: the HSET went through, but the write is not acknowledged
+                    assertThat(result.isAcknowledged()).isFalse();
+                    assertThat(result.reason()).containsIgnoringCase("hpexpire");
+                } else {
+                    assertThat(result.isAcknowledged()).isTrue();
+                    assertThat((List<?>) client.command("HPTTL", "b:1", "FIELDS", "1", "k")).singleElement()
+                            .satisfies(ttl -> assertThat((Long) ttl).isBetween(1L, 60_000L));
+                }
+            }
+        }
+    }
+
     @Test
     void runsOfSetsBecomeMsetsWithTheEffectOfTheWritesInOrder() throws Exception {
         try (RedisServerProcess redis = RedisServerProcess.builder().start();

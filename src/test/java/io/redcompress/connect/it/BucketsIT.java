@@ -1,0 +1,181 @@
+package io.redcompress.connect.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.connect.runtime.rest.entities.ConfigInfo;
+import org.apache.kafka.connect.runtime.rest.entities.ConfigInfos;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.layout.BucketLayout;
+import io.redcompress.connect.testing.RespClient;
+
+/**
+ * redis.layout=buckets end to end: real broker, real worker, real redis-server. The oracle reads through the layout
+ * with a bucket function of its own ({@link RedisView#inBuckets}).
+ */
+class BucketsIT {
+
+    private static ConnectAndRedis cluster;
+    private static RespClient redis;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = ConnectAndRedis.start("buckets-it", worker -> { });
+        redis = cluster.redisClient;
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void deleteConnectors() {
+        cluster.deleteConnectors();
+    }
+
+    private static Map<String, String> bucketed(Map<String, String> config, String prefix, String countKey, String count) {
+        config.put("redis.layout", "buckets");
+        config.put("redis.bucket.prefix", prefix);
+        config.put(countKey, count);
+        return config;
+    }
+
+    @Test
+    void everyRecordLandsInItsBucketTombstonesDeleteFieldsAndNothingElseIsWritten() throws Exception {
+        String topic = "bucket-oracle";
+        String prefix = "bo:b:";
+        cluster.connect.kafka().createTopic(topic, 2);
+        StreamOracle oracle = new StreamOracle(topic, 2, 7);
+        int expectedKeys = 1000;
+        int count = BucketLayout.bucketsFor(expectedKeys); // 11, from redis.bucket.expected.keys
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            oracle.produce(producer, 4000, expectedKeys, 101);
+            Map<String, String> config = bucketed(cluster.faultTestConfig(topic, cluster.redis.uri()), prefix,
+                    "redis.bucket.expected.keys", Integer.toString(expectedKeys));
+            cluster.startConnector(topic, config);
+            cluster.assertOracle(oracle, topic, RedisView.inBuckets(RedisView.of(redis), prefix, count), false);
+        }
+        assertThat(redis.getString(prefix + "layout"))
+                .isEqualTo("layout=buckets version=1 hash=crc32-ieee count=" + count + " field=logical-key");
+        // no record has a key of its own: only the buckets and the marker
+        assertThat(redis.keys(topic + ":*")).isEmpty();
+        assertThat(redis.keys(prefix + "*")).hasSize(count + 1);
+        for (int b = 0; b < count; b++) {
+            assertThat(redis.type(prefix + b)).as("bucket %d", b).isEqualTo("hash");
+        }
+    }
+
+    @Test
+    void bucketsOfSmallValuesStayListpackEncoded() throws Exception {
+        String topic = "bucket-small";
+        String prefix = "bs:";
+        int keys = 600;
+        int count = BucketLayout.bucketsFor(keys);
+        cluster.connect.kafka().createTopic(topic, 1);
+        Map<String, byte[]> last = new HashMap<>();
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            for (int i = 0; i < 3 * keys; i++) {
+                String key = "sensor-" + (i % keys);
+                byte[] value = ("{\"t\":" + (1_700_000_000L + i) + ",\"b\":" + i % 100 + "}").getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+                last.put(topic + ":" + key, value);
+            }
+            producer.flush();
+        }
+        Map<String, String> config = bucketed(cluster.sinkConfig(topic), prefix, "redis.bucket.count", Integer.toString(count));
+        cluster.startConnector(topic, config);
+        RedisView view = RedisView.inBuckets(RedisView.of(redis), prefix, count);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(view.keys(topic + ":*")).hasSize(keys));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> last.forEach((key, value) ->
+                assertThat(ValueDecoder.decode(view.get(key))).as(key).isEqualTo(value)));
+        for (int b = 0; b < count; b++) {
+            // "ziplist" on Redis 6.2, the fallback server of a machine without redis-server on PATH
+            String encoding = new String((byte[]) redis.command("OBJECT", "ENCODING", prefix + b), StandardCharsets.UTF_8);
+            assertThat(encoding).as("bucket %d", b).isIn("listpack", "ziplist");
+        }
+    }
+
+    /** A connector on a new topic with one record, running once its task has stored the layout. */
+    private void startWritingOneRecord(String topic, String prefix, int count) throws InterruptedException {
+        cluster.connect.kafka().createTopic(topic, 1);
+        cluster.connect.kafka().produce(topic, 0, "a", "1");
+        cluster.startConnector(topic, bucketed(cluster.sinkConfig(topic), prefix, "redis.bucket.count", Integer.toString(count)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> redis.exists(prefix + "layout"));
+    }
+
+    @Test
+    void aConfigurationWithAnotherBucketCountIsRefused() throws Exception {
+        String topic = "bucket-count";
+        String prefix = "bc:";
+        startWritingOneRecord(topic, prefix, 10);
+        cluster.deleteConnectors();
+
+        Map<String, String> other = bucketed(cluster.sinkConfig(topic), prefix, "redis.bucket.count", "20");
+        ConfigInfos validation = cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, other);
+        List<String> errors = errorsOf(validation, "redis.bucket.count");
+        assertThat(errors).singleElement().asString().contains("count=10", "redis.bucket.count=20", "rebucket --to 20");
+        // the worker validates a connector's configuration before it creates it (the task's own refusal, in the same
+        // words, is tested in BucketLayoutGuardTest)
+        assertThatThrownBy(() -> cluster.configureConnector(topic + "-20", other)).hasMessageContaining("count=10");
+        assertThat(redis.getString(prefix + "layout")).contains("count=10");
+    }
+
+    @Test
+    void aRunningTaskStopsWhenTheStoredLayoutNoLongerAgrees() throws Exception {
+        String topic = "bucket-changed";
+        String prefix = "bx:";
+        startWritingOneRecord(topic, prefix, 4);
+        // what another connector or a re-bucketing to 8 with this one still on 4 would leave
+        redis.set(prefix + "layout", "layout=buckets version=1 hash=crc32-ieee count=8 field=logical-key previous=4 since=1");
+        cluster.connect.kafka().produce(topic, 0, "b", "2");
+        String trace = cluster.awaitTaskFailed(topic, "the layout changed under a running task");
+        assertThat(trace).contains("re-bucketed from 4 to 8", "redis.bucket.count=8");
+    }
+
+    @Test
+    void ttlWithBucketsNeedsRedis74() throws Exception {
+        String version = redis.infoMap("server").get("redis_version");
+        boolean fieldExpiry = Integer.parseInt(version.split("\\.")[0]) > 7
+                || version.startsWith("7.") && Integer.parseInt(version.split("\\.")[1]) >= 4;
+        String topic = "bucket-ttl";
+        String prefix = "bt:";
+        cluster.connect.kafka().createTopic(topic, 1);
+        Map<String, String> config = bucketed(cluster.sinkConfig(topic), prefix, "redis.bucket.count", "3");
+        config.put("ttl.ms", "60000");
+        if (!fieldExpiry) {
+            ConfigInfos validation = cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, config);
+            assertThat(errorsOf(validation, "ttl.ms")).singleElement().asString()
+                    .contains("Redis has from 7.4 on", "is " + version, "ttl.ms=0");
+            assertThatThrownBy(() -> cluster.configureConnector(topic, config)).hasMessageContaining("HPEXPIRE");
+            return;
+        }
+        cluster.connect.kafka().produce(topic, 0, "a", "1");
+        cluster.startConnector(topic, config);
+        String bucket = prefix + BucketLayout.of(prefix, 3).bucketOf((topic + ":a").getBytes(StandardCharsets.UTF_8));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat((List<?>) redis.command("HPTTL", bucket,
+                "FIELDS", "1", topic + ":a")).singleElement().satisfies(ttl -> assertThat((Long) ttl).isBetween(1L, 60_000L)));
+    }
+
+    private static List<String> errorsOf(ConfigInfos validation, String key) {
+        return validation.configs().stream().map(ConfigInfo::configValue).filter(v -> v.name().equals(key))
+                .flatMap(v -> v.errors().stream()).toList();
+    }
+}
