@@ -100,12 +100,12 @@ public final class BucketLayoutGuard implements AutoCloseable {
         BucketLayout layout = buckets.layout();
         byte[] markerKey = layout.markerKey();
         LayoutMarker mine = LayoutMarker.of(layout.count());
-        String set = await("SET NX " + text(markerKey), redis.commands().set(markerKey, mine.bytes(), SetArgs.Builder.nx()));
+        String set = await("SET NX " + text(markerKey), node(markerKey).set(markerKey, mine.bytes(), SetArgs.Builder.nx()));
         if ("OK".equals(set)) {
             log.info("Stored the bucket layout at {}: {}", text(markerKey), mine.format());
             return;
         }
-        byte[] stored = await("GET " + text(markerKey), redis.commands().get(markerKey));
+        byte[] stored = await("GET " + text(markerKey), node(markerKey).get(markerKey));
         if (stored == null) {
             throw new ConnectException("The bucket layout marker " + text(markerKey) + " vanished while this task claimed it; "
                     + "restart the task");
@@ -165,7 +165,7 @@ public final class BucketLayoutGuard implements AutoCloseable {
         }
         try {
             BucketLayout layout = buckets.layout();
-            byte[] stored = await("GET " + text(layout.markerKey()), redis.commands().get(layout.markerKey()));
+            byte[] stored = await("GET " + text(layout.markerKey()), node(layout.markerKey()).get(layout.markerKey()));
             if (stored == null) {
                 log.warn("The bucket layout marker {} is gone (deleted or evicted); storing it again", text(layout.markerKey()));
                 claim();
@@ -198,7 +198,7 @@ public final class BucketLayoutGuard implements AutoCloseable {
             int listpacks = 0;
             for (int i = 0; i < ENCODING_SAMPLE_BUCKETS; i++) {
                 byte[] key = layout.bucketKey(ThreadLocalRandom.current().nextInt(layout.count()));
-                String encoding = await("OBJECT ENCODING", redis.commands().objectEncoding(key));
+                String encoding = await("OBJECT ENCODING", node(key).objectEncoding(key));
                 if (encoding != null) {
                     seen++;
                     if (encoding.equals("listpack") || encoding.equals("ziplist")) {
@@ -294,6 +294,15 @@ public final class BucketLayoutGuard implements AutoCloseable {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new RedisUnavailable(what + " on Redis at " + RedisClientFactory.describeEndpoint(config) + " failed: "
                     + ReplyClassifier.describe(cause), cause);
+        }
+    }
+
+    /** The connection of the node that owns {@code key} (in a cluster, its slot's master by the client's slot map). */
+    private io.lettuce.core.api.async.RedisAsyncCommands<byte[], byte[]> node(byte[] key) {
+        try {
+            return redis.connectionFor(key).async();
+        } catch (RuntimeException e) {
+            throw new RedisUnavailable("connecting to the node of " + text(key) + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -135,7 +135,8 @@ public final class RedisConnectivityCheck {
             }
         }
         byte[] markerKey = config.bucketLayout().markerKey();
-        byte[] stored = redis.commands().get(markerKey).get();
+        // on the node that owns the key: the cluster connection's own routing may not have connected to it yet
+        byte[] stored = redis.connectionFor(markerKey).async().get(markerKey).get();
         if (stored == null) {
             return Optional.empty(); // the first task to start stores it
         }

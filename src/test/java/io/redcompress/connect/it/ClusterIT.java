@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.testing.LogCapture;
 import io.redcompress.connect.testing.RedisClusterProcess;
+import io.redcompress.connect.testing.RespClient;
 
 /**
  * Redis Cluster, 3 masters with a replica each, real processes: pipelines spanning slots and nodes, live resharding
@@ -106,6 +107,45 @@ class ClusterIT {
                     assertThat(summary).contains(master.host() + ":" + master.port() + "=");
                 }
             });
+        }
+    }
+
+    @Test
+    void bucketsSpreadOverEveryMasterAndLiveReshardingLosesNoEntry() throws Exception {
+        String topic = "cluster-buckets";
+        String prefix = "cluster-b:"; // begins like the topics, for the keyspace check of pipelinesSpanEveryMaster...
+        int expectedKeys = 3000;
+        int count = io.redcompress.connect.layout.BucketLayout.bucketsFor(expectedKeys);
+        connect.connect.kafka().createTopic(topic, 3);
+        StreamOracle oracle = new StreamOracle(topic, 3, 23);
+        Map<String, String> config = config(topic);
+        config.put("redis.layout", "buckets");
+        config.put("redis.bucket.prefix", prefix);
+        config.put("redis.bucket.expected.keys", Integer.toString(expectedKeys));
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 1500, expectedKeys, 97);
+            start(topic, config);
+            await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
+            Thread producing = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 6; i++) {
+                        oracle.produce(producer, 500, expectedKeys, 97);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "producer-during-resharding");
+            producing.start();
+            RedisClusterProcess.Migration migration = redis.migrateHalfOfSlots(redis.masters().get(2), redis.masters().get(0));
+            producing.join(WAIT.toMillis());
+            assertThat(migration.keysMoved()).as("buckets moved while the connector wrote").isPositive();
+            connect.assertOracle(oracle, topic, RedisView.inBuckets(RedisView.of(redis), prefix, count), false);
+        }
+        assertThat(redis.keys(topic + ":*")).as("no record has a key of its own").isEmpty();
+        for (RedisClusterProcess.Node master : redis.masters()) {
+            try (RespClient client = master.client()) {
+                assertThat(client.keys(prefix + "*")).as("buckets on %s", master).isNotEmpty();
+            }
         }
     }
 
