@@ -134,6 +134,10 @@ public class RedisCompressedSinkTask extends SinkTask {
         sender = connect(config, props);
         if (layout instanceof WriteLayout.Buckets buckets) {
             layoutGuard = BucketLayoutGuard.start(config, buckets, "redcompress-layout-" + Thread.currentThread().getName());
+            BucketLayoutGuard guard = layoutGuard;
+            metrics.registerBuckets(pluginMetrics(), guard.listpackLimits().valueBytes(),
+                    () -> guard.encodingSample().buckets(), () -> guard.encodingSample().listpackShare());
+            log.info("Writing into {} (bucketed layout)", buckets.layout());
         }
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
         lastSummaryNanos = nanoClock.getAsLong();
@@ -340,6 +344,9 @@ public class RedisCompressedSinkTask extends SinkTask {
         if (now - lastSummaryNanos >= SUMMARY_INTERVAL_NANOS) {
             lastSummaryNanos = now;
             log.info("Since start: {}; acknowledged writes per Redis node: {}", metrics.snapshot(), sender.acknowledgedWritesPerNode());
+            if (layoutGuard != null) {
+                layoutGuard.warnOnceAboutLongEntries(metrics.bucketEntriesOverListpackValue());
+            }
         }
     }
 }

@@ -31,6 +31,9 @@ public final class SinkMetrics {
     private volatile long recordsInFlight;
     private volatile long bytesInFlight;
     private volatile long inFlightPauses;
+    private volatile long bucketEntriesOverListpackValue;
+    /** Redis's hash-max-listpack-value, for the bucketed layout; no limit otherwise. */
+    private volatile int listpackValueBytes = Integer.MAX_VALUE;
 
     /** Publishes the counters through the worker's metrics; a worker without plugin metrics (before 4.1) is fine. */
     public void register(PluginMetrics pluginMetrics, Supplier<EncodingSession.Stats> encoding) {
@@ -86,14 +89,56 @@ public final class SinkMetrics {
         pluginMetrics.addMetric(pluginMetrics.metricName(name, description, new LinkedHashMap<>()), gauge);
     }
 
+    /**
+     * Publishes the bucketed layout's health: how many entries were written too long for a listpack (each turns its
+     * bucket into a hashtable), and the share of listpack buckets in the latest sample.
+     *
+     * @param listpackValueBytes Redis's hash-max-listpack-value
+     * @param sampledBuckets     the number of buckets whose encoding was looked at last
+     * @param listpackShare      the share of those that are listpacks, or -1 before the first sample
+     */
+    public void registerBuckets(PluginMetrics pluginMetrics, int listpackValueBytes, Supplier<Number> sampledBuckets,
+                                Supplier<Number> listpackShare) {
+        this.listpackValueBytes = listpackValueBytes;
+        if (pluginMetrics == null) {
+            return;
+        }
+        gauge(pluginMetrics, "bucket-entries-over-listpack-value-total", "Entries written whose field or value is longer "
+                + "than Redis's hash-max-listpack-value: each turns its bucket into a hashtable for good",
+                () -> bucketEntriesOverListpackValue);
+        gauge(pluginMetrics, "buckets-sampled", "Buckets whose encoding was sampled last (OBJECT ENCODING, every minute)",
+                sampledBuckets);
+        gauge(pluginMetrics, "buckets-listpack-ratio", "Share of the sampled buckets that are listpack-encoded (-1: none "
+                + "sampled yet)", listpackShare);
+    }
+
+    /** A tally for one pipeline's writes. */
+    public Written newWritten() {
+        return new Written(listpackValueBytes);
+    }
+
     /** What one pipeline wrote, added up on the task thread and published at once. */
     public static final class Written {
+        private final int listpackValueBytes;
         private long values;
         private long deletes;
         private long originalBytes;
         private long encodedBytes;
+        private long overListpackValue;
+
+        public Written() {
+            this(Integer.MAX_VALUE);
+        }
+
+        private Written(int listpackValueBytes) {
+            this.listpackValueBytes = listpackValueBytes;
+        }
 
         public void add(RedisWrite write) {
+            if (write instanceof RedisWrite.SetField set
+                    && Math.max(set.field().length, set.encodedValue().length) > listpackValueBytes) {
+                overListpackValue++;
+            }
             byte[] encoded = write.encodedValue();
             if (encoded != null) {
                 values++;
@@ -114,6 +159,13 @@ public final class SinkMetrics {
         if (written.deletes > 0) {
             keysDeleted += written.deletes;
         }
+        if (written.overListpackValue > 0) {
+            bucketEntriesOverListpackValue += written.overListpackValue;
+        }
+    }
+
+    public long bucketEntriesOverListpackValue() {
+        return bucketEntriesOverListpackValue;
     }
 
     /** Records and estimated heap bytes sent to Redis and not yet settled, all partitions. */

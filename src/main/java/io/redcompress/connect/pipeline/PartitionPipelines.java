@@ -271,7 +271,7 @@ public final class PartitionPipelines {
                     + writes.get(0).write().recordId() + "; nothing of it is committed. This is a bug in the "
                     + "connector: please report it.");
         }
-        SinkMetrics.Written written = new SinkMetrics.Written();
+        SinkMetrics.Written written = metrics.newWritten();
         try {
             for (int i = 0; i < results.size(); i++) {
                 WriteResult result = results.get(i);

@@ -47,6 +47,11 @@ public final class BucketLayoutGuard implements AutoCloseable {
     /** The latest sample of bucket encodings: how many existing buckets were looked at, and how many were listpacks. */
     public record EncodingSample(int buckets, int listpacks) {
         public static final EncodingSample NONE = new EncodingSample(0, 0);
+
+        /** listpacks / buckets, or -1 before any bucket was sampled. */
+        public double listpackShare() {
+            return buckets == 0 ? -1 : (double) listpacks / buckets;
+        }
     }
 
     private final RedisSinkConfig config;
@@ -57,6 +62,7 @@ public final class BucketLayoutGuard implements AutoCloseable {
     private final ListpackLimits limits;
     private volatile ConnectException failure;
     private volatile EncodingSample encodings = EncodingSample.NONE;
+    private boolean warnedAboutLongEntries;
 
     private BucketLayoutGuard(RedisSinkConfig config, WriteLayout.Buckets buckets, LettuceConnection redis, String threadName) {
         this.config = config;
@@ -211,6 +217,21 @@ public final class BucketLayoutGuard implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             log.debug("Sampling bucket encodings failed: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Warns once, with the setting to change, when entries longer than hash-max-listpack-value have been written
+     * ({@code entries} so far); called now and then from the task thread.
+     */
+    public void warnOnceAboutLongEntries(long entries) {
+        if (entries > 0 && !warnedAboutLongEntries) {
+            warnedAboutLongEntries = true;
+            log.warn("{} entries were written whose field or encoded value is longer than Redis's hash-max-listpack-value={}: "
+                    + "each turns its bucket into a hashtable for good, which costs about twice the memory per entry. "
+                    + "Raise it in Redis (CONFIG SET hash-max-listpack-value 128 is enough for dictionary-compressed "
+                    + "heartbeats), or shorten the keys (key.template); see the metric bucket-entries-over-listpack-value-total",
+                    entries, limits.valueBytes());
         }
     }
 

@@ -135,8 +135,16 @@ public final class RedisConnectivityCheck {
             }
         }
         byte[] markerKey = config.bucketLayout().markerKey();
-        // on the node that owns the key: the cluster connection's own routing may not have connected to it yet
-        byte[] stored = redis.connectionFor(markerKey).async().get(markerKey).get();
+        byte[] stored;
+        try {
+            // on the node that owns the key: the cluster connection's own routing may not have connected to it yet
+            stored = redis.connectionFor(markerKey).async().get(markerKey).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (String.valueOf(e.getCause().getMessage()).startsWith("NOPERM")) {
+                return Optional.empty(); // the ACL check that follows names the prefix
+            }
+            throw e;
+        }
         if (stored == null) {
             return Optional.empty(); // the first task to start stores it
         }

@@ -71,6 +71,10 @@ class BucketsIT {
                     "redis.bucket.expected.keys", Integer.toString(expectedKeys));
             cluster.startConnector(topic, config);
             cluster.assertOracle(oracle, topic, RedisView.inBuckets(RedisView.of(redis), prefix, count), false);
+            // values of up to 1 KB, against Redis's default hash-max-listpack-value of 64
+            assertThat(ConnectAndRedis.taskMetric(topic, "bucket-entries-over-listpack-value-total")).isPositive();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(ConnectAndRedis.taskMetric(topic, "buckets-listpack-ratio")).isZero());
         }
         assertThat(redis.getString(prefix + "layout"))
                 .isEqualTo("layout=buckets version=1 hash=crc32-ieee count=" + count + " field=logical-key");
@@ -111,6 +115,9 @@ class BucketsIT {
             String encoding = new String((byte[]) redis.command("OBJECT", "ENCODING", prefix + b), StandardCharsets.UTF_8);
             assertThat(encoding).as("bucket %d", b).isIn("listpack", "ziplist");
         }
+        assertThat(ConnectAndRedis.taskMetric(topic, "bucket-entries-over-listpack-value-total")).isZero();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(ConnectAndRedis.taskMetric(topic, "buckets-listpack-ratio")).isEqualTo(1.0));
     }
 
     /** A connector on a new topic with one record, running once its task has stored the layout. */
@@ -172,6 +179,58 @@ class BucketsIT {
         String bucket = prefix + BucketLayout.of(prefix, 3).bucketOf((topic + ":a").getBytes(StandardCharsets.UTF_8));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat((List<?>) redis.command("HPTTL", bucket,
                 "FIELDS", "1", topic + ":a")).singleElement().satisfies(ttl -> assertThat((Long) ttl).isBetween(1L, 60_000L)));
+    }
+
+    @Test
+    void dictionaryCompressedHeartbeatsLiveInBucketsAndDecodeWithTheirDictionary() throws Exception {
+        String topic = "bucket-dict";
+        String prefix = "bd:";
+        int keys = 400;
+        int count = BucketLayout.bucketsFor(keys);
+        cluster.connect.kafka().createTopic(topic, 1);
+        Map<String, String> config = bucketed(cluster.sinkConfig(topic), prefix, "redis.bucket.count", Integer.toString(count));
+        config.put("compression.codec", "zstd");
+        config.put("compression.dictionary", "auto");
+        cluster.startConnector(topic, config);
+        RedisView view = RedisView.inBuckets(RedisView.of(redis), prefix, count);
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(id -> redis.get("redcompress:dict:" + id)).build();
+        Map<String, byte[]> last = new HashMap<>();
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            // a live stream: heartbeats go on until values are written with the dictionary trained on the first ones
+            int sent = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            do {
+                for (int i = 0; i < keys; i++, sent++) {
+                    String key = "sensor-" + String.format("%04d", i);
+                    byte[] value = String.format("{\"deviceId\":\"%s\",\"ts\":%d,\"battery\":%d,\"rssi\":-%d,"
+                            + "\"status\":\"OK\",\"fw\":\"2.4.1\",\"temp\":21.%d}", key, 1_700_000_000_000L + sent,
+                            sent % 100, 40 + sent % 50, sent % 10).getBytes(StandardCharsets.UTF_8);
+                    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+                    last.put(topic + ":" + key, value);
+                }
+                producer.flush();
+                Thread.sleep(200);
+            } while (System.nanoTime() < deadline && ConnectAndRedis.taskMetric(topic, "values-with-dictionary-total") < keys);
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> last.forEach((key, value) ->
+                assertThat(decoder.decodeValue(view.get(key))).as(key).isEqualTo(value)));
+        long withDictionary = last.keySet().stream().filter(key -> ValueDecoder.header(view.get(key)).dictionaryId() != 0).count();
+        assertThat(withDictionary).as("entries written with the dictionary").isPositive();
+    }
+
+    @Test
+    void anAclUserWhoMayNotWriteTheBucketPrefixIsRefusedNamingThePrefix() throws Exception {
+        redis.command("ACL", "SETUSER", "bucketeer", "on", ">pw", "~devices:*", "+@all");
+        String topic = "bucket-acl";
+        Map<String, String> config = bucketed(cluster.sinkConfig(topic), "other:b:", "redis.bucket.count", "5");
+        config.put("redis.username", "bucketeer");
+        config.put("redis.password", "pw");
+        ConfigInfos validation = cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, config);
+        assertThat(errorsOf(validation, "redis.bucket.prefix")).singleElement().asString()
+                .contains("may not write the bucket keys", "other:b:*", "[devices:*]", "ACL SETUSER bucketeer ~other:b:*");
+        config.put("redis.bucket.prefix", "devices:b:");
+        assertThat(errorsOf(cluster.connect.validateConnectorConfig(ConnectAndRedis.CONNECTOR_CLASS, config),
+                "redis.bucket.prefix")).isEmpty();
     }
 
     private static List<String> errorsOf(ConfigInfos validation, String key) {
