@@ -9,7 +9,7 @@ import io.lettuce.core.MapScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.layout.BucketLayout;
 
@@ -84,7 +84,6 @@ public final class RedisBucketMigration implements AutoCloseable {
     }
 
     private final LettuceConnection connection;
-    private final RedisClusterAsyncCommands<byte[], byte[]> commands;
     private final String endpoint;
     private final byte[] markerKey;
     private final byte[] cursorKey;
@@ -92,7 +91,6 @@ public final class RedisBucketMigration implements AutoCloseable {
 
     private RedisBucketMigration(LettuceConnection connection, String endpoint, byte[] prefix) {
         this.connection = connection;
-        this.commands = connection.commands();
         this.endpoint = endpoint;
         this.markerKey = BucketLayout.markerKey(prefix);
         this.cursorKey = concat(prefix, CURSOR_SUFFIX.getBytes(StandardCharsets.US_ASCII));
@@ -134,19 +132,20 @@ public final class RedisBucketMigration implements AutoCloseable {
 
     /** The marker's bytes as stored, or null when there is none. */
     public byte[] readMarker() {
-        return await(commands.get(markerKey));
+        return await(on(markerKey).get(markerKey));
     }
 
     /** Replaces the marker with {@code replacement} only if it still holds {@code expected}; whether it did. */
     public boolean replaceMarker(byte[] expected, byte[] replacement) {
-        Long replaced = await(commands.eval(COMPARE_AND_SET, ScriptOutputType.INTEGER, new byte[][] {markerKey},
+        Long replaced = await(on(markerKey).eval(COMPARE_AND_SET, ScriptOutputType.INTEGER, new byte[][] {markerKey},
                 expected, replacement));
         return replaced != null && replaced == 1;
     }
 
     /** Redis's clock (TIME), in ms since the epoch: the clock the marker's {@code since} is read by. */
     public long serverTimeMillis() {
-        List<byte[]> time = await(commands.time());
+        var anyMaster = Replies.call(() -> connection.masterConnections(endpoint), endpoint).values().iterator().next();
+        List<byte[]> time = await(anyMaster.async().time());
         long seconds = Long.parseLong(new String(time.get(0), StandardCharsets.US_ASCII));
         long micros = Long.parseLong(new String(time.get(1), StandardCharsets.US_ASCII));
         return seconds * 1000 + micros / 1000;
@@ -158,7 +157,7 @@ public final class RedisBucketMigration implements AutoCloseable {
      * @throws IllegalStateException when the cursor key holds something other than a number
      */
     public int readCursor() {
-        byte[] stored = await(commands.get(cursorKey));
+        byte[] stored = await(on(cursorKey).get(cursorKey));
         if (stored == null) {
             return -1;
         }
@@ -171,11 +170,11 @@ public final class RedisBucketMigration implements AutoCloseable {
     }
 
     public void writeCursor(int nextBucket) {
-        await(commands.set(cursorKey, Integer.toString(nextBucket).getBytes(StandardCharsets.US_ASCII)));
+        await(on(cursorKey).set(cursorKey, Integer.toString(nextBucket).getBytes(StandardCharsets.US_ASCII)));
     }
 
     public void deleteCursor() {
-        await(commands.del(cursorKey));
+        await(on(cursorKey).del(cursorKey));
     }
 
     /** Every field of the hash {@code bucketKey} (HSCAN), in HSCAN order; empty when it does not exist. */
@@ -184,7 +183,7 @@ public final class RedisBucketMigration implements AutoCloseable {
         List<byte[]> fields = new ArrayList<>();
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
-            MapScanCursor<byte[], byte[]> page = await(commands.hscan(bucketKey, cursor, args));
+            MapScanCursor<byte[], byte[]> page = await(on(bucketKey).hscan(bucketKey, cursor, args));
             fields.addAll(page.getMap().keySet());
             cursor = page;
         } while (!cursor.isFinished());
@@ -209,7 +208,7 @@ public final class RedisBucketMigration implements AutoCloseable {
                 keys[i + 1] = batch.get(i).newBucketKey();
                 args[i + 1] = batch.get(i).field();
             }
-            List<Long> counts = await(commands.eval(MOVE, ScriptOutputType.MULTI, keys, args));
+            List<Long> counts = await(on(keys[0]).eval(MOVE, ScriptOutputType.MULTI, keys, args));
             total = total.plus(new Moved(counts.get(0), counts.get(1), counts.get(2)));
         }
         return total;
@@ -224,33 +223,39 @@ public final class RedisBucketMigration implements AutoCloseable {
         Moved total = Moved.NONE;
         for (Move move : moves) {
             byte[] field = move.field();
-            byte[] value = await(commands.hget(oldBucketKey, field));
+            byte[] value = await(on(oldBucketKey).hget(oldBucketKey, field));
             if (value == null) {
                 total = total.plus(new Moved(0, 0, 1));
                 continue;
             }
-            boolean set = await(commands.hsetnx(move.newBucketKey(), field, value));
+            boolean set = await(on(move.newBucketKey()).hsetnx(move.newBucketKey(), field, value));
             if (fieldExpiry) {
-                Long at = await(commands.hpexpiretime(oldBucketKey, field)).get(0);
+                Long at = await(on(oldBucketKey).hpexpiretime(oldBucketKey, field)).get(0);
                 if (at != null && at > 0) {
-                    await(commands.hpexpireat(move.newBucketKey(), at, field));
+                    await(on(move.newBucketKey()).hpexpireat(move.newBucketKey(), at, field));
                 }
             }
-            await(commands.hdel(oldBucketKey, field));
+            await(on(oldBucketKey).hdel(oldBucketKey, field));
             total = total.plus(set ? new Moved(1, 0, 0) : new Moved(0, 1, 0));
         }
         return total;
     }
 
+    /**
+     * The lowest version among the nodes that hold keys. INFO and TIME name no key, so in a cluster they go to a
+     * master's own connection: the cluster connection has no node for them before it sent a keyed command.
+     */
     private String serverVersion() {
-        try {
-            return connection.info("server").getOrDefault("redis_version", "0.0.0");
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
+        String lowest = null;
+        for (var node : Replies.call(() -> connection.masterConnections(endpoint), endpoint).values()) {
+            String info = await(node.async().info("server"));
+            String version = info.lines().filter(line -> line.startsWith("redis_version:")).findFirst()
+                    .map(line -> line.substring("redis_version:".length()).trim()).orElse("0.0.0");
+            if (lowest == null || !supportsFieldExpiry(version)) {
+                lowest = version;
             }
-            throw new RedisKeyspace.RedisAccessException("Redis at " + endpoint + " failed: " + Replies.causes(e), e);
         }
+        return lowest == null ? "0.0.0" : lowest;
     }
 
     /** Redis 7.4 brought an expiry per hash field (HPEXPIRETIME, HPEXPIREAT). */
@@ -273,6 +278,14 @@ public final class RedisBucketMigration implements AutoCloseable {
         byte[] joined = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, joined, a.length, b.length);
         return joined;
+    }
+
+    /**
+     * The commands of the node that owns {@code key}: in a cluster its master's own connection, since the cluster
+     * connection rejects commands for a node it has not connected to yet (a script's keys must share that node).
+     */
+    private RedisAsyncCommands<byte[], byte[]> on(byte[] key) {
+        return Replies.call(() -> connection.connectionFor(key), endpoint).async();
     }
 
     private <T> T await(java.util.concurrent.Future<T> future) {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.concurrent.Future;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
@@ -66,7 +66,6 @@ public final class RedisBucketReader implements AutoCloseable {
     }
 
     private final LettuceConnection connection;
-    private final RedisClusterAsyncCommands<byte[], byte[]> commands;
     private final String endpoint;
     private final byte[] prefix;
     private final byte[] markerKey;
@@ -78,7 +77,6 @@ public final class RedisBucketReader implements AutoCloseable {
     private RedisBucketReader(LettuceConnection connection, String endpoint, byte[] prefix, boolean cluster,
                               RedisDictionaryResolver dictionaries) {
         this.connection = connection;
-        this.commands = connection.commands();
         this.endpoint = endpoint;
         this.prefix = prefix;
         this.markerKey = BucketLayout.markerKey(prefix);
@@ -118,12 +116,12 @@ public final class RedisBucketReader implements AutoCloseable {
      * @throws IllegalStateException when the marker is not one this version understands, or keeps changing
      */
     public Found find(byte[] logicalKey) {
-        Known assumed = known != null ? known : refresh(await(commands.get(markerKey)));
+        Known assumed = known != null ? known : refresh(await(on(markerKey).get(markerKey)));
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             if (assumed == null) {
                 return null;
             }
-            Future<byte[]> markerNow = commands.get(markerKey);
+            Future<byte[]> markerNow = on(markerKey).get(markerKey);
             Lookup lookup = lookUp(assumed.marker(), logicalKey);
             byte[] now = await(markerNow);
             Found found = lookup.await();
@@ -138,7 +136,7 @@ public final class RedisBucketReader implements AutoCloseable {
 
     /** The layout as the marker said at the last read (read now if never), or null when there is no marker. */
     public LayoutMarker marker() {
-        Known current = known != null ? known : refresh(await(commands.get(markerKey)));
+        Known current = known != null ? known : refresh(await(on(markerKey).get(markerKey)));
         return current == null ? null : current.marker();
     }
 
@@ -168,7 +166,7 @@ public final class RedisBucketReader implements AutoCloseable {
         byte[] bucketKey = current.bucketKey(bucket);
         Future<byte[]> inCurrent;
         if (!marker.migrating()) {
-            inCurrent = commands.hget(bucketKey, logicalKey);
+            inCurrent = on(bucketKey).hget(bucketKey, logicalKey);
             return () -> found(bucketKey, bucket, false, await(inCurrent));
         }
         BucketLayout previous = BucketLayout.of(prefix, marker.previousCount());
@@ -177,15 +175,15 @@ public final class RedisBucketReader implements AutoCloseable {
         if (cluster) {
             // the buckets live on different nodes, where no script reaches both; a cluster re-buckets only with the
             // connector stopped, so only the mover changes them: old first, then new, so a move between the two is seen
-            Future<byte[]> inOld = commands.hget(oldBucketKey, logicalKey);
-            inCurrent = commands.hget(bucketKey, logicalKey);
+            Future<byte[]> inOld = on(oldBucketKey).hget(oldBucketKey, logicalKey);
+            inCurrent = on(bucketKey).hget(bucketKey, logicalKey);
             return () -> {
                 byte[] old = await(inOld);
                 byte[] value = await(inCurrent);
                 return value != null ? found(bucketKey, bucket, false, value) : found(oldBucketKey, oldBucket, true, old);
             };
         }
-        Future<List<Object>> either = commands.eval(NEW_THEN_OLD, ScriptOutputType.MULTI,
+        Future<List<Object>> either = on(bucketKey).eval(NEW_THEN_OLD, ScriptOutputType.MULTI,
                 new byte[][] {bucketKey, oldBucketKey}, logicalKey);
         return () -> {
             List<Object> reply = await(either);
@@ -200,6 +198,14 @@ public final class RedisBucketReader implements AutoCloseable {
 
     private static Found found(byte[] bucketKey, int bucket, boolean oldLayout, byte[] stored) {
         return stored == null ? null : new Found(bucketKey, bucket, oldLayout, stored);
+    }
+
+    /**
+     * The commands of the node that owns {@code key}: in a cluster its master's own connection, since the cluster
+     * connection rejects commands for a node it has not connected to yet (a script's keys must share that node).
+     */
+    private RedisAsyncCommands<byte[], byte[]> on(byte[] key) {
+        return Replies.call(() -> connection.connectionFor(key), endpoint).async();
     }
 
     private <T> T await(Future<T> future) {
