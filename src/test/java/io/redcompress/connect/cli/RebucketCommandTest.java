@@ -2,8 +2,6 @@ package io.redcompress.connect.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +25,6 @@ class RebucketCommandTest {
     private static RedisServerProcess redis;
     private static RespClient client;
 
-    record Run(int code, String out, String err) {
-    }
-
     @BeforeAll
     static void startRedis() {
         redis = RedisServerProcess.builder().start();
@@ -46,16 +41,12 @@ class RebucketCommandTest {
         }
     }
 
-    static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = RedcompressCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static RedcompressCliTest.Run run(String... args) {
+        return RedcompressCliTest.run(args);
     }
 
     /** rebucket with the test server and a bucketed layout under {@code prefix}, then {@code options}. */
-    private static Run rebucket(String prefix, String... options) {
+    private static RedcompressCliTest.Run rebucket(String prefix, String... options) {
         List<String> args = new ArrayList<>(List.of("rebucket", "--set", "redis.uri=" + redis.uri(), "--set",
                 "redis.layout=buckets", "--set", "redis.bucket.prefix=" + prefix, "--set", "redis.bucket.count=3"));
         args.addAll(List.of(options));
@@ -71,7 +62,7 @@ class RebucketCommandTest {
         }
         Map<String, String> before = BucketedKeyspace.entries(buckets.snapshot());
 
-        Run run = rebucket("cli:", "--to", "10", "--grace-seconds", "1");
+        RedcompressCliTest.Run run = rebucket("cli:", "--to", "10", "--grace-seconds", "1");
 
         assertThat(run.code()).as(run.toString()).isZero();
         assertThat(run.out()).contains("began:", "3 -> 10 buckets", "waiting:", "done:", "buckets scanned:      3",
@@ -81,30 +72,30 @@ class RebucketCommandTest {
         assertThat(buckets.snapshot()).hasSize(10);
         assertThat(buckets.marker()).isEqualTo(LayoutMarker.of(10));
 
-        Run again = rebucket("cli:", "--to", "10");
+        RedcompressCliTest.Run again = rebucket("cli:", "--to", "10");
         assertThat(again.code()).as(again.toString()).isZero();
         assertThat(again.out()).contains("nothing to do: cli:layout says 10 buckets");
     }
 
     @Test
     void refusalsAreUsageErrorsThatChangeNothing() {
-        Run noMarker = rebucket("none:", "--to", "10");
+        RedcompressCliTest.Run noMarker = rebucket("none:", "--to", "10");
         assertThat(noMarker.code()).as(noMarker.toString()).isEqualTo(ExitCode.USAGE);
         assertThat(noMarker.err()).contains("no layout marker at none:layout");
 
         BucketedKeyspace buckets = new BucketedKeyspace(client, "other:");
         LayoutMarker underWay = LayoutMarker.of(3).migratingTo(6, 1);
         buckets.writeMarker(underWay);
-        Run other = rebucket("other:", "--to", "10");
+        RedcompressCliTest.Run other = rebucket("other:", "--to", "10");
         assertThat(other.code()).as(other.toString()).isEqualTo(ExitCode.USAGE);
         assertThat(other.err()).contains("from 3 to 6 buckets is under way", "--to 6");
         assertThat(buckets.marker()).isEqualTo(underWay);
 
-        Run keysLayout = run("rebucket", "--to", "4", "--set", "redis.uri=" + redis.uri());
+        RedcompressCliTest.Run keysLayout = run("rebucket", "--to", "4", "--set", "redis.uri=" + redis.uri());
         assertThat(keysLayout.code()).as(keysLayout.toString()).isEqualTo(ExitCode.USAGE);
         assertThat(keysLayout.err()).contains("redis.layout=buckets");
 
-        Run zero = rebucket("other:", "--to", "0");
+        RedcompressCliTest.Run zero = rebucket("other:", "--to", "0");
         assertThat(zero.code()).isEqualTo(ExitCode.USAGE);
     }
 
@@ -124,7 +115,7 @@ class RebucketCommandTest {
                     "--set", "redis.layout=buckets", "--set", "redis.bucket.prefix=cl:", "--set", "redis.bucket.count=4",
                     "--to", "9"};
 
-            Run refused = run(common);
+            RedcompressCliTest.Run refused = run(common);
             assertThat(refused.code()).as(refused.toString()).isEqualTo(ExitCode.USAGE);
             assertThat(refused.err()).contains("stop the connector, run with --connector-stopped",
                     "start it with redis.bucket.count=9");
@@ -132,7 +123,7 @@ class RebucketCommandTest {
 
             List<String> stopped = new ArrayList<>(List.of(common));
             stopped.add("--connector-stopped");
-            Run moved = run(stopped.toArray(String[]::new));
+            RedcompressCliTest.Run moved = run(stopped.toArray(String[]::new));
             assertThat(moved.code()).as(moved.toString()).isZero();
             assertThat(moved.out()).doesNotContain("waiting:");
             assertThat(cluster.getString("cl:layout")).isEqualTo(LayoutMarker.of(9).format());
