@@ -5,7 +5,11 @@ import java.nio.charset.StandardCharsets;
 
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueHeader;
+import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.layout.BucketLayout;
+import io.redcompress.connect.layout.LayoutMarker;
+import io.redcompress.connect.redis.RedisBucketReader;
 import io.redcompress.connect.redis.RedisDictionaryResolver;
 import io.redcompress.connect.redis.RedisKeyspace;
 import io.redcompress.connect.tools.Preview;
@@ -21,13 +25,18 @@ final class InspectCommand extends RedisCommand {
 
     static final int PREVIEW_CHARS = 200;
 
-    @Parameters(index = "0", paramLabel = "KEY", description = "The Redis key.")
+    @Parameters(index = "0", paramLabel = "KEY",
+            description = "The Redis key; with redis.layout=buckets, the logical key (what key.template renders), whose "
+                    + "bucket is shown too.")
     String key;
 
     @Override
     public Integer call() {
         PrintWriter out = out();
         RedisSinkConfig config = connection.config();
+        if (config.layout() == RedisLayout.BUCKETS) {
+            return inspectEntry(config, out);
+        }
         try (RedisKeyspace keyspace = RedisKeyspace.open(config);
              RedisDictionaryResolver dictionaries = RedisDictionaryResolver.open(config)) {
             RedisKeyspace.Entry entry = keyspace.read(key.getBytes(StandardCharsets.UTF_8));
@@ -44,6 +53,38 @@ final class InspectCommand extends RedisCommand {
             }
             ValueReport report = ValueReport.of(entry.value(), ValueDecoder.builder().dictionaries(dictionaries).build());
             return print(report, entry.value(), out);
+        }
+    }
+
+    /** KEY is a logical key: where its entry is, what its bucket is like, then its value. */
+    private int inspectEntry(RedisSinkConfig config, PrintWriter out) {
+        try (RedisBucketReader reader = RedisBucketReader.open(config);
+             RedisKeyspace keyspace = RedisKeyspace.open(config);
+             RedisDictionaryResolver dictionaries = RedisDictionaryResolver.open(config)) {
+            out.println("key:           " + key + " (logical key, redis.layout=buckets)");
+            LayoutMarker marker = reader.marker();
+            if (marker == null) {
+                out.println("result:        no layout marker at " + config.bucketPrefix() + BucketLayout.MARKER_SUFFIX
+                        + ": nothing was written under this prefix");
+                return ExitCode.FINDING;
+            }
+            RedisBucketReader.Found found = reader.find(key.getBytes(StandardCharsets.UTF_8));
+            marker = reader.marker();
+            if (found == null) {
+                out.println("bucket:        " + new String(BucketLayout.of(config.bucketPrefix(), marker.count())
+                        .bucketKey(key.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8) + " of " + marker.count());
+                out.println("result:        no such entry");
+                return ExitCode.FINDING;
+            }
+            out.println("bucket:        " + found.bucketKeyText() + " (bucket " + found.bucket() + " of "
+                    + (found.oldLayout() ? marker.previousCount() + ", not moved yet by the re-bucketing to " + marker.count()
+                    : Integer.toString(marker.count())) + ")");
+            RedisKeyspace.Hash bucket = keyspace.readHashes(java.util.List.of(found.bucketKey())).get(0);
+            out.println("bucket holds:  " + Numbers.count(bucket.entries()) + " entries (encoding "
+                    + (bucket.encoding() == null ? "n/a" : bucket.encoding()) + "), memory usage "
+                    + (bucket.memoryUsage() < 0 ? "n/a" : Numbers.count(bucket.memoryUsage()) + " bytes"));
+            ValueReport report = ValueReport.of(found.stored(), ValueDecoder.builder().dictionaries(dictionaries).build());
+            return print(report, found.stored(), out);
         }
     }
 

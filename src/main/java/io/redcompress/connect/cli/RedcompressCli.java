@@ -19,12 +19,14 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The operators' tool: {@code java -jar kafka-connect-redis-compressed-<version>-cli.jar <command> [options]}. Commands
- * {@code inspect}, {@code stats}, {@code train} and {@code dictionaries}; {@code --help} on its own or after a command.
+ * {@code inspect}, {@code stats}, {@code train}, {@code dictionaries} and {@code rebucket}; {@code --help} on its own or after a command.
  * Errors are one line on stderr ({@code --verbose} adds the stack trace); exit codes in {@link ExitCode}.
  */
 @Command(name = "redcompress", mixinStandardHelpOptions = true, versionProvider = RedcompressCli.VersionProvider.class,
-        description = "Looks at what the Redis Compressed Sink Connector wrote to Redis, and trains zstd dictionaries for it.",
-        subcommands = {InspectCommand.class, StatsCommand.class, TrainCommand.class, DictionariesCommand.class},
+        description = "Looks at what the Redis Compressed Sink Connector wrote to Redis, trains zstd dictionaries for it, and "
+                + "changes the bucket count of its bucketed layout.",
+        subcommands = {InspectCommand.class, StatsCommand.class, TrainCommand.class, DictionariesCommand.class,
+            RebucketCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done, nothing wrong found",

@@ -5,11 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.MapScanCursor;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
@@ -21,7 +22,7 @@ import io.redcompress.connect.config.RedisSinkConfig;
 
 /**
  * Reads the keyspace for operators' tools: SCAN MATCH, and per key GET, MEMORY USAGE and OBJECT ENCODING (TYPE for a
- * key that holds no string). In a cluster, SCAN walks every master in turn and the per-key commands go to the node
+ * key that holds no string; HLEN and HSCAN for the buckets of redis.layout=buckets). In a cluster, SCAN walks every master in turn and the per-key commands go to the node
  * connection of the key's master (Lettuce's cluster connection rejects commands for a node it has not connected to
  * yet). Read-only: it writes nothing.
  */
@@ -76,20 +77,7 @@ public final class RedisKeyspace implements AutoCloseable {
      */
     public static RedisKeyspace open(RedisSinkConfig config) {
         String endpoint = RedisClientFactory.describeEndpoint(config);
-        LettuceConnection connection;
-        try {
-            connection = RedisClientFactory.connect(config);
-        } catch (RedisException e) {
-            throw new RedisAccessException("Cannot connect to Redis at " + endpoint + ": " + causes(e), e);
-        }
-        RedisKeyspace keyspace = new RedisKeyspace(connection, endpoint);
-        try {
-            keyspace.await(connection.commands().ping());
-        } catch (RuntimeException e) {
-            keyspace.close();
-            throw e;
-        }
-        return keyspace;
+        return new RedisKeyspace(Replies.connect(config, endpoint), endpoint);
     }
 
     /** Where Redis is, as the messages say it (never with a password). */
@@ -171,17 +159,71 @@ public final class RedisKeyspace implements AutoCloseable {
         return entries;
     }
 
+    /**
+     * What a hash holds, for the bucketed layout.
+     *
+     * @param entries     HLEN (0 when the key does not exist), or -1 when the key holds no hash
+     * @param encoding    OBJECT ENCODING ("listpack", "hashtable" ...), or null when the key does not exist or it was refused
+     * @param memoryUsage MEMORY USAGE in bytes, or -1 when the key does not exist or it was refused
+     */
+    public record Hash(byte[] key, long entries, String encoding, long memoryUsage) {
+
+        public String keyText() {
+            return new String(key, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** HLEN, OBJECT ENCODING and MEMORY USAGE of each of {@code keys}, in order; pipelined in batches per owning node. */
+    public List<Hash> readHashes(List<byte[]> keys) {
+        List<Hash> hashes = new ArrayList<>(keys.size());
+        for (int from = 0; from < keys.size(); from += BATCH) {
+            List<byte[]> batch = keys.subList(from, Math.min(keys.size(), from + BATCH));
+            List<RedisFuture<Long>> lengths = new ArrayList<>(batch.size());
+            List<RedisFuture<String>> encodings = new ArrayList<>(batch.size());
+            List<RedisFuture<Long>> usages = new ArrayList<>(batch.size());
+            for (byte[] key : batch) {
+                RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
+                lengths.add(owner.hlen(key));
+                encodings.add(owner.objectEncoding(key));
+                usages.add(owner.memoryUsage(key));
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                Long usage = orIfRefused(usages.get(i), -1L);
+                hashes.add(new Hash(batch.get(i), orIfRefused(lengths.get(i), -1L), orIfRefused(encodings.get(i), null),
+                        usage == null ? -1 : usage));
+            }
+        }
+        return hashes;
+    }
+
+    /**
+     * Up to {@code limit} entries of the hash {@code key} whose fields match {@code fieldPattern} (HSCAN MATCH), in
+     * HSCAN order; field to value.
+     */
+    public List<Map.Entry<byte[], byte[]>> hashEntries(byte[] key, String fieldPattern, int limit) {
+        ScanArgs args = ScanArgs.Builder.matches(fieldPattern).limit(BATCH);
+        RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
+        List<Map.Entry<byte[], byte[]>> entries = new ArrayList<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            MapScanCursor<byte[], byte[]> page = await(owner.hscan(key, cursor, args));
+            for (Map.Entry<byte[], byte[]> entry : page.getMap().entrySet()) {
+                if (entries.size() == limit) {
+                    return entries;
+                }
+                entries.add(Map.entry(entry.getKey(), entry.getValue()));
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        return entries;
+    }
+
     private RedisAsyncCommands<byte[], byte[]> commandsFor(byte[] key) {
         return call(() -> connection.connectionFor(key)).async();
     }
 
-    /** A call that may fail with a Lettuce exception (a node connection that cannot be opened), as a RedisAccessException. */
     private <T> T call(java.util.function.Supplier<T> action) {
-        try {
-            return action.get();
-        } catch (RedisException e) {
-            throw new RedisAccessException("Redis at " + endpoint + " failed: " + causes(e), e);
-        }
+        return Replies.call(action, endpoint);
     }
 
     private static final class WrongType extends Exception {
@@ -211,28 +253,8 @@ public final class RedisKeyspace implements AutoCloseable {
         }
     }
 
-    /** The reply of one command; a failure of any kind (error reply, timeout, lost connection) as a RedisAccessException. */
     private <T> T await(Future<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RedisAccessException("Interrupted while waiting for Redis at " + endpoint, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new RedisAccessException("Redis at " + endpoint + " failed: " + causes(cause), cause);
-        }
-    }
-
-    private static String causes(Throwable e) {
-        StringBuilder out = new StringBuilder();
-        for (Throwable t = e; t != null && out.length() < 400; t = t.getCause() == t ? null : t.getCause()) {
-            if (out.length() > 0) {
-                out.append(" <- ");
-            }
-            out.append(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
-        }
-        return out.toString();
+        return Replies.await(future, endpoint);
     }
 
     /** Whether {@code e} or a cause of it is a failure to reach Redis or a refusal by it, rather than a bug. */

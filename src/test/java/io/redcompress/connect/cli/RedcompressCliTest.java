@@ -93,7 +93,8 @@ class RedcompressCliTest {
         return new RedisSinkConfig(Map.of("redis.uri", redis.uri()));
     }
 
-    private static Run run(String... args) {
+    /** The tool run in-process on {@code args}: exit code, stdout, stderr. */
+    static Run run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = RedcompressCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
