@@ -20,7 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.ValueDecoder;
+import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.layout.BucketLayout;
+import io.redcompress.connect.redis.RedisBucketMigration;
+import io.redcompress.connect.tools.Rebucketing;
 import io.redcompress.connect.testing.RespClient;
 
 /**
@@ -84,6 +87,66 @@ class BucketsIT {
         for (int b = 0; b < count; b++) {
             assertThat(redis.type(prefix + b)).as("bucket %d", b).isEqualTo("hash");
         }
+    }
+
+    /**
+     * The operator's procedure of docs/bucketed-layout.md against a live stream: rebucket begins, the task still on
+     * the old count stops itself at its next marker check, the connector is reconfigured with the new count (its task
+     * deletes tombstones from the old bucket too), and entries move while records keep coming.
+     */
+    @Test
+    void reBucketingALiveKeyspaceWithTheConnectorRunningLosesNoEntryAndDuplicatesNone() throws Exception {
+        String topic = "bucket-rebucket";
+        String prefix = "br:";
+        cluster.connect.kafka().createTopic(topic, 2);
+        StreamOracle oracle = new StreamOracle(topic, 2, 11);
+        Map<String, String> config = bucketed(cluster.faultTestConfig(topic, cluster.redis.uri()), prefix,
+                "redis.bucket.count", "4");
+        try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
+            oracle.produce(producer, 2000, 600, 0);
+            cluster.startConnector(topic, config);
+            cluster.awaitCommitted(topic, oracle.endOffsets(), Duration.ofSeconds(60));
+
+            java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread producer1 = new Thread(() -> {
+                try {
+                    while (producing.get()) {
+                        oracle.produce(producer, 100, 600, 0);
+                        Thread.sleep(100);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "producer-during-rebucket");
+            producer1.start();
+            RedisSinkConfig toolConfig = new RedisSinkConfig(Map.of("redis.uri", cluster.redis.uri(),
+                    "redis.layout", "buckets", "redis.bucket.prefix", prefix, "redis.bucket.count", "4"));
+            java.util.concurrent.CompletableFuture<Rebucketing.Result> rebucketing;
+            try (RedisBucketMigration migration = RedisBucketMigration.open(toolConfig)) {
+                // a grace past the tasks' marker check (10 s); the default adds redis.command.timeout.ms, 30 s
+                Rebucketing tool = new Rebucketing(migration, prefix, false, false, Duration.ofSeconds(12), new Rebucketing.Progress() { });
+                rebucketing = java.util.concurrent.CompletableFuture.supplyAsync(() -> tool.run(16));
+                String trace = cluster.awaitTaskFailed(topic, "the task on 4 buckets stops once the re-bucketing began");
+                assertThat(trace).contains("re-bucketed from 4 to 16", "redis.bucket.count=16");
+                config.put("redis.bucket.count", "16");
+                cluster.configureConnector(topic, config);
+                cluster.connect.restartConnectorAndTasks(topic, true, true, false); // if the new config did not restart it
+                Rebucketing.Result result = rebucketing.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(result.outcome()).isEqualTo(Rebucketing.Outcome.DONE);
+                assertThat(result.moved().moved()).as("entries moved").isPositive();
+            } finally {
+                producing.set(false);
+                producer1.join(30_000);
+            }
+            oracle.produce(producer, 300, 600, 0); // after the re-bucketing, by the new count alone
+            RedisView view = RedisView.inBuckets(RedisView.of(redis), prefix, 16);
+            cluster.assertOracle(oracle, topic, view, false);
+            List<String> fields = view.keys(topic + ":*");
+            assertThat(fields).as("no entry in two buckets").doesNotHaveDuplicates();
+        }
+        assertThat(redis.getString(prefix + "layout")).isEqualTo(
+                "layout=buckets version=1 hash=crc32-ieee count=16 field=logical-key");
+        assertThat(redis.exists(prefix + "rebucket")).isFalse();
     }
 
     @Test
