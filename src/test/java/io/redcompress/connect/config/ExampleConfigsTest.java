@@ -33,6 +33,7 @@ class ExampleConfigsTest {
 
     private static final Path PROPERTIES = Path.of("config/redis-compressed-sink.properties");
     private static final Path JSON = Path.of("config/redis-compressed-sink.json");
+    private static final Path BUCKETS = Path.of("config/redis-sink-buckets.properties");
     /** ${provider:path:key}, a config provider reference: resolved only by a worker with config.providers set. */
     private static final Pattern PROVIDER_REFERENCE = Pattern.compile("\\$\\{([A-Za-z0-9_.-]+):[^}]*}");
 
@@ -103,6 +104,27 @@ class ExampleConfigsTest {
         assertWorkerNeedsAreWrittenDown(text);
         assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
                 .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+    }
+
+    @Test
+    void bucketedPropertiesWorkOnAStockWorkerAndPassTheLayoutsCrossFieldChecks() throws Exception {
+        String text = Files.readString(BUCKETS);
+        Map<String, String> props = properties(text);
+        assertValid(props);
+        assertDeadLetterTopicFitsOneBroker(props);
+        assertWorkerNeedsAreWrittenDown(text);
+        assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
+                .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+        RedisSinkConfig config = new RedisSinkConfig(props);
+        assertThat(config.layout()).isEqualTo(RedisLayout.BUCKETS);
+        // ConfigurationCheck's rules for buckets: a prefix, and exactly one of the count and the expected keys
+        assertThat(config.bucketPrefix()).isNotEmpty();
+        assertThat(config.bucketCountSetting() > 0).as("exactly one of redis.bucket.count and .expected.keys")
+                .isNotEqualTo(config.bucketExpectedKeys() > 0);
+        // the file's comment states the derived count
+        assertThat(text).contains("= " + config.bucketLayout().count() + " buckets");
+        // ttl.ms with buckets needs Redis 7.4+, which validate() checks against the server: keep it commented here
+        assertThat(config.ttlMillis()).isZero();
     }
 
     @Test
