@@ -70,7 +70,7 @@ final class RebucketCommand extends RedisCommand {
             out.println("deleted meanwhile:    " + Numbers.count(result.moved().gone()));
             out.println("buckets scanned:      " + Numbers.count(result.bucketsScanned()));
             out.println("time:                 " + String.format("%.1f s", result.took().toMillis() / 1000.0));
-            out.println("next: set redis.bucket.count=" + result.toCount() + " in the connector's configuration");
+            out.println("connector:            redis.bucket.count=" + result.toCount() + " (if not set already)");
             return ExitCode.OK;
         } catch (Rebucketing.Refused e) {
             throw new CliException(ExitCode.USAGE, e.getMessage(), e);
@@ -93,6 +93,10 @@ final class RebucketCommand extends RedisCommand {
         public void began(LayoutMarker marker) {
             out.println("began:                " + marker.previousCount() + " -> " + marker.count() + " buckets (marker: "
                     + marker.format() + ")");
+            // tasks on the old count stop at their next marker check; the stream waits for the new configuration
+            out.println("now:                  set redis.bucket.count=" + marker.count() + " in the connector's configuration "
+                    + "(tasks on " + marker.previousCount() + " buckets stop within 10 s; tasks on " + marker.count()
+                    + " write while entries move)");
         }
 
         @Override

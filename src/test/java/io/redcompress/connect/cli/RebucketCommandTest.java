@@ -66,7 +66,7 @@ class RebucketCommandTest {
 
         assertThat(run.code()).as(run.toString()).isZero();
         assertThat(run.out()).contains("began:", "3 -> 10 buckets", "waiting:", "done:", "buckets scanned:      3",
-                "next: set redis.bucket.count=10");
+                "now:                  set redis.bucket.count=10", "connector:            redis.bucket.count=10");
         assertThat(run.out()).containsPattern("entries moved: +[0-9]{3}");
         assertThat(BucketedKeyspace.entries(buckets.snapshot())).isEqualTo(before);
         assertThat(buckets.snapshot()).hasSize(10);
