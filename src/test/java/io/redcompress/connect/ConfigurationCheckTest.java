@@ -82,6 +82,46 @@ class ConfigurationCheckTest {
     }
 
     @Test
+    void bucketsNeedAPrefixAndExactlyOneWayToTheCount() {
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.count", "10")).get("redis.bucket.prefix"))
+                .singleElement().asString().contains("needs redis.bucket.prefix");
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "b:")).get("redis.bucket.count"))
+                .singleElement().asString().contains("exactly one of redis.bucket.count", "redis.bucket.expected.keys");
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "b:", "redis.bucket.count", "10",
+                "redis.bucket.expected.keys", "1000")).get("redis.bucket.count")).singleElement().asString().contains("both are set");
+        assertThat(startFailure(props("redis.layout", "buckets", "redis.bucket.count", "10")))
+                .contains("needs redis.bucket.prefix", "(config key: redis.bucket.prefix)");
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "cc:", "redis.bucket.count", "10"))).isEmpty();
+    }
+
+    @Test
+    void aTaskBesideAStoredLayoutOfAnotherCountDoesNotStart() {
+        try (RespClient admin = redis.client()) {
+            admin.set("cm:layout", "layout=buckets version=1 hash=crc32-ieee count=5 field=logical-key");
+        }
+        Map<String, String> props = props("redis.layout", "buckets", "redis.bucket.prefix", "cm:", "redis.bucket.count", "6");
+        assertThat(errors(props).get("redis.bucket.count")).singleElement().asString().contains("count=5", "redis.bucket.count=6");
+        assertThat(startFailure(props)).contains("count=5", "redis.bucket.count=6", "(config key: redis.bucket.count)");
+    }
+
+    @Test
+    void ttlWithBucketsIsRefusedBeforeRedis74NamingTheVersion() {
+        String version;
+        try (RespClient admin = redis.client()) {
+            version = admin.infoMap("server").get("redis_version");
+        }
+        Map<String, List<String>> errors = errors(props("redis.layout", "buckets", "redis.bucket.prefix", "ct:",
+                "redis.bucket.count", "3", "ttl.ms", "1000"));
+        String[] parts = version.split("\\.");
+        boolean fieldExpiry = Integer.parseInt(parts[0]) > 7 || parts[0].equals("7") && Integer.parseInt(parts[1]) >= 4;
+        if (fieldExpiry) {
+            assertThat(errors).isEmpty();
+        } else {
+            assertThat(errors.get("ttl.ms")).singleElement().asString().contains("Redis has from 7.4 on", "is " + version);
+        }
+    }
+
+    @Test
     void aKeyOutsideTheUsersKeyPatternsIsRefusedOnKeyTemplate() {
         Map<String, String> props = props("redis.username", "devices", "redis.password", "pw", "key.template", "other:${key}");
         assertThat(errors(props)).containsOnlyKeys("key.template");

@@ -52,6 +52,17 @@ class RedisConnectivityCheckTest {
     }
 
     @Test
+    void redisVersionsCompareByMajorThenMinor() {
+        assertThat(RedisConnectivityCheck.atLeast("7.4.0", 7, 4)).isTrue();
+        assertThat(RedisConnectivityCheck.atLeast("8.0.2", 7, 4)).isTrue();
+        assertThat(RedisConnectivityCheck.atLeast("7.10.1", 7, 4)).isTrue();
+        assertThat(RedisConnectivityCheck.atLeast("7.2.5", 7, 4)).isFalse();
+        assertThat(RedisConnectivityCheck.atLeast("7.0.15", 7, 4)).isFalse();
+        assertThat(RedisConnectivityCheck.atLeast("6.2.6", 7, 4)).isFalse();
+        assertThat(RedisConnectivityCheck.atLeast("garbage", 7, 4)).isFalse();
+    }
+
+    @Test
     void aWrongPasswordInsideRedisUriIsReportedOnRedisUri() {
         RedisConnectivityCheck.Problem problem = check(config("redis.uri", withPassword(redis.uri(), WRONG)))
                 .orElseThrow();
