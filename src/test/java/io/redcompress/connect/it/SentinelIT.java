@@ -90,6 +90,35 @@ class SentinelIT {
     }
 
     @Test
+    void bucketsFollowAPlannedFailoverWithReplicaAcknowledgement() throws Exception {
+        RedisSentinelProcess redis = sentinels(1);
+        String topic = "sentinel-buckets";
+        String prefix = "sb:";
+        int count = io.redcompress.connect.layout.BucketLayout.bucketsFor(400);
+        connect.connect.kafka().createTopic(topic, 2);
+        StreamOracle oracle = new StreamOracle(topic, 2, 32);
+        Map<String, String> config = config(topic, redis);
+        config.put("redis.layout", "buckets");
+        config.put("redis.bucket.prefix", prefix);
+        config.put("redis.bucket.count", Integer.toString(count));
+        config.put("redis.wait.replicas", "1");
+        try (KafkaProducer<byte[], byte[]> producer = connect.producer()) {
+            oracle.produce(producer, 1000, 400, 97);
+            connect.startConnector(topic, config);
+            await().atMost(WAIT).until(() -> connect.committedOffsets(topic).values().stream().anyMatch(o -> o > 0));
+            RedisSentinelProcess.Address before = redis.currentMaster();
+            oracle.produce(producer, 1000, 400, 97);
+            assertThat(redis.failover()).isNotEqualTo(before);
+            oracle.produce(producer, 1000, 400, 97);
+            connect.awaitCommitted(topic, oracle.endOffsets(), WAIT);
+            try (RespClient master = redis.masterClient()) {
+                connect.assertOracle(oracle, topic, RedisView.inBuckets(RedisView.of(master), prefix, count), false);
+                assertThat(master.getString(prefix + "layout")).contains("count=" + count);
+            }
+        }
+    }
+
+    @Test
     void aKilledMasterLosesNoAcknowledgedWriteWithReplicaAcknowledgement() throws Exception {
         // two replicas: after the kill one is promoted and the other follows it, so WAIT 1 can be satisfied again
         RedisSentinelProcess redis = sentinels(2);
