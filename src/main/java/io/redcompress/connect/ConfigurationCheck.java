@@ -10,6 +10,7 @@ import org.apache.kafka.connect.sink.SinkTask;
 import io.redcompress.connect.codec.Codec;
 import io.redcompress.connect.config.NullValueBehavior;
 import io.redcompress.connect.config.RedisLayout;
+import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
@@ -62,6 +63,19 @@ final class ConfigurationCheck {
             return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, buckets + " needs "
                     + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", the prefix of the bucket keys (for example 'devices:b:'); "
                     + "the ACL user must be allowed keys that begin with it."));
+        }
+        String prefix = config.bucketPrefix();
+        if (Character.isDigit(prefix.charAt(prefix.length() - 1))) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
+                    + "=" + prefix + " ends in a digit, so its bucket keys could be another prefix's: bucket 0 of '"
+                    + prefix + "' is bucket " + prefix.charAt(prefix.length() - 1) + "0 of '" + prefix.substring(0,
+                    prefix.length() - 1) + "'. End it with a separator, such as ':'."));
+        }
+        int open = prefix.indexOf('{');
+        if (config.redisMode() == RedisMode.CLUSTER && open >= 0 && prefix.indexOf('}', open + 2) > 0) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
+                    + "=" + prefix + " holds a hash tag: Redis Cluster would put every bucket in one slot, on one node. "
+                    + "Remove the braces."));
         }
         boolean count = config.bucketCountSetting() > 0;
         boolean expected = config.bucketExpectedKeys() > 0;

@@ -190,7 +190,7 @@ public class RedisCompressedSinkTask extends SinkTask {
             throw taskFailureFoundAtCommit;
         }
         if (layoutGuard != null) {
-            layoutGuard.throwIfFailed();
+            layoutGuard.beforeSending();
         }
         backoff.resumeDue();
         if (!failuresFoundAtCommit.isEmpty()) {

@@ -92,6 +92,12 @@ class ConfigurationCheckTest {
         assertThat(startFailure(props("redis.layout", "buckets", "redis.bucket.count", "10")))
                 .contains("needs redis.bucket.prefix", "(config key: redis.bucket.prefix)");
         assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "cc:", "redis.bucket.count", "10"))).isEmpty();
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "b1", "redis.bucket.count", "10"))
+                .get("redis.bucket.prefix")).singleElement().asString().contains("ends in a digit", "bucket 10 of 'b'");
+        assertThat(errors(props("redis.layout", "buckets", "redis.bucket.prefix", "b:", "redis.bucket.expected.keys",
+                "1000000000000")).get("redis.bucket.expected.keys")).isNotEmpty();
+        assertThat(startFailure(props("redis.layout", "buckets", "redis.bucket.prefix", "{devices}:b:", "redis.bucket.count",
+                "10", "redis.mode", "cluster"))).contains("holds a hash tag", "(config key: redis.bucket.prefix)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.time.Duration;
 import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.redis.BucketLayoutGuard;
 import io.redcompress.connect.layout.LayoutMarker;
 import io.redcompress.connect.redis.RedisBucketMigration;
 import io.redcompress.connect.tools.Rebucketing;
@@ -18,20 +19,20 @@ import picocli.CommandLine.Option;
                 + "<redis.bucket.prefix>layout, waits until every task has seen the mark, then moves entries one atomic "
                 + "script at a time. In a Redis Cluster, stop the connector and give --connector-stopped. Resumable: run it "
                 + "again with the same --to after an interruption; once done, it says there is nothing to do.",
-                "Set redis.bucket.count=N in the connector's configuration afterwards."})
+                "With the connector running, set redis.bucket.count=N in its configuration as soon as it prints 'began:' "
+                        + "(tasks on the old count stop themselves); with it stopped, before starting it again."})
 final class RebucketCommand extends RedisCommand {
 
-    /** How often tasks re-read the layout marker. */
-    static final Duration TASK_MARKER_CHECK = Duration.ofSeconds(10);
-    /** Added to the default grace for clocks, GC pauses and a slow re-check. */
-    static final Duration GRACE_MARGIN = Duration.ofSeconds(10);
+    /** How long a task may go on sending by a marker it read last (BucketLayoutGuard.MAX_UNCHECKED_SECONDS). */
+    static final Duration TASK_UNCHECKED = Duration.ofSeconds(BucketLayoutGuard.MAX_UNCHECKED_SECONDS);
 
     @Option(names = "--to", paramLabel = "N", required = true, description = "The new bucket count.")
     int toCount;
 
     @Option(names = "--grace-seconds", paramLabel = "S",
-            description = "How long after the migration began tasks may still write by the old count (default: the tasks' "
-                    + "marker re-check of 10 s + redis.command.timeout.ms + 10 s).")
+            description = "How long after the migration began tasks may still write by the old count (default and least: "
+                    + "the 20 s a task may send by a marker it read last + redis.command.timeout.ms, for its last pipeline; "
+                    + "give the connector's own timeout in the config).")
     Integer graceSeconds;
 
     @Option(names = "--connector-stopped",
@@ -51,8 +52,13 @@ final class RebucketCommand extends RedisCommand {
         if (config.layout() != RedisLayout.BUCKETS || config.bucketPrefix() == null || config.bucketPrefix().isEmpty()) {
             throw new CliException(ExitCode.USAGE, "rebucket needs the connector's redis.layout=buckets and redis.bucket.prefix");
         }
-        Duration grace = graceSeconds != null ? Duration.ofSeconds(graceSeconds)
-                : TASK_MARKER_CHECK.plus(config.commandTimeout()).plus(GRACE_MARGIN);
+        Duration least = TASK_UNCHECKED.plus(config.commandTimeout());
+        if (graceSeconds != null && !connectorStopped && Duration.ofSeconds(graceSeconds).compareTo(least) < 0) {
+            throw new CliException(ExitCode.USAGE, "--grace-seconds " + graceSeconds + " is shorter than a task may still "
+                    + "write by the old count (" + least.toSeconds() + " s: " + TASK_UNCHECKED.toSeconds() + " s + "
+                    + RedisSinkConfig.REDIS_COMMAND_TIMEOUT_MS + "); with the connector stopped, give --connector-stopped");
+        }
+        Duration grace = graceSeconds != null ? Duration.ofSeconds(graceSeconds) : least;
         boolean cluster = config.redisMode() == RedisMode.CLUSTER;
         try (RedisBucketMigration redis = RedisBucketMigration.open(config)) {
             Rebucketing.Result result = new Rebucketing(redis, config.bucketPrefix(), cluster, connectorStopped, grace,
@@ -109,8 +115,8 @@ final class RebucketCommand extends RedisCommand {
         public void waiting(Duration left) {
             if (!toldWhyItWaits) {
                 out.println("waiting:              " + grace.toSeconds() + " s after the start, so that every task has re-read "
-                        + "the marker (every " + TASK_MARKER_CHECK.toSeconds() + " s) and its writes by the old count have "
-                        + "landed (--grace-seconds to change)");
+                        + "the marker (a task sends nothing by a marker older than " + TASK_UNCHECKED.toSeconds() + " s) and its "
+                        + "writes by the old count have landed (--grace-seconds to lengthen)");
                 toldWhyItWaits = true;
             }
             out.println("  " + String.format("%.1f", left.toMillis() / 1000.0) + " s left");

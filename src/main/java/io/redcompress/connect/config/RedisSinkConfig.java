@@ -164,6 +164,8 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String REDIS_BUCKET_EXPECTED_KEYS = "redis.bucket.expected.keys";
     public static final long REDIS_BUCKET_EXPECTED_KEYS_DEFAULT = 0L;
+    /** A hundred billion: far beyond one Redis, and within the int bucket count the derivation gives. */
+    public static final long REDIS_BUCKET_EXPECTED_KEYS_MAX = 100_000_000_000L;
     private static final String REDIS_BUCKET_EXPECTED_KEYS_DOC = "With redis.layout=buckets and redis.bucket.count=0: how many "
             + "distinct keys the topics will hold; the bucket count is ceil(expected / 94), sized for Redis's default "
             + "hash-max-listpack-entries=128 (set redis.bucket.count instead for another limit). Over-estimate rather than "
@@ -415,7 +417,8 @@ public final class RedisSinkConfig extends AbstractConfig {
                         REDIS_BUCKET_PREFIX_DOC, LAYOUT_GROUP, ++order, Width.MEDIUM, REDIS_BUCKET_PREFIX_DISPLAY)
                 .define(REDIS_BUCKET_COUNT, Type.INT, REDIS_BUCKET_COUNT_DEFAULT, Range.atLeast(0), Importance.MEDIUM,
                         REDIS_BUCKET_COUNT_DOC, LAYOUT_GROUP, ++order, Width.SHORT, REDIS_BUCKET_COUNT_DISPLAY)
-                .define(REDIS_BUCKET_EXPECTED_KEYS, Type.LONG, REDIS_BUCKET_EXPECTED_KEYS_DEFAULT, Range.atLeast(0),
+                .define(REDIS_BUCKET_EXPECTED_KEYS, Type.LONG, REDIS_BUCKET_EXPECTED_KEYS_DEFAULT,
+                        Range.between(0, REDIS_BUCKET_EXPECTED_KEYS_MAX),
                         Importance.MEDIUM, REDIS_BUCKET_EXPECTED_KEYS_DOC, LAYOUT_GROUP, ++order, Width.SHORT,
                         REDIS_BUCKET_EXPECTED_KEYS_DISPLAY);
     }

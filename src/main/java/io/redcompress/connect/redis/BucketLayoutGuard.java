@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,11 @@ public final class BucketLayoutGuard implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BucketLayoutGuard.class);
     /** How often tasks read the marker; the command-line tool's rebucket waits longer than this before moving entries. */
     public static final int MARKER_CHECK_SECONDS = 10;
+    /**
+     * A task sends nothing while its last agreeing marker check began longer ago than this; the command-line tool's
+     * rebucket waits this plus redis.command.timeout.ms (and nothing less) before it moves entries.
+     */
+    public static final int MAX_UNCHECKED_SECONDS = 2 * MARKER_CHECK_SECONDS;
     private static final int ENCODING_SAMPLE_SECONDS = 60;
     private static final int ENCODING_SAMPLE_BUCKETS = 16;
     private static final long SLACK_MILLIS = 1_000;
@@ -60,12 +66,18 @@ public final class BucketLayoutGuard implements AutoCloseable {
     private final long timeoutMillis;
     private final ScheduledExecutorService checks;
     private final ListpackLimits limits;
+    private final java.util.function.LongSupplier clock;
     private volatile ConnectException failure;
+    /** The last marker that agreed with the configuration, and when the check that read it began (clock nanos). */
+    private volatile LayoutMarker lastAgreed;
+    private volatile long lastAgreedCheckStarted;
     private volatile EncodingSample encodings = EncodingSample.NONE;
     private boolean warnedAboutLongEntries;
 
-    private BucketLayoutGuard(RedisSinkConfig config, WriteLayout.Buckets buckets, LettuceConnection redis, String threadName) {
+    private BucketLayoutGuard(RedisSinkConfig config, WriteLayout.Buckets buckets, LettuceConnection redis, String threadName,
+                              java.util.function.LongSupplier clock) {
         this.config = config;
+        this.clock = clock;
         this.buckets = buckets;
         this.redis = redis;
         this.timeoutMillis = config.commandTimeout().toMillis() + SLACK_MILLIS;
@@ -84,10 +96,19 @@ public final class BucketLayoutGuard implements AutoCloseable {
      *                          key to change), or Redis cannot be read
      */
     public static BucketLayoutGuard start(RedisSinkConfig config, WriteLayout.Buckets buckets, String threadName) {
+        BucketLayoutGuard guard = open(config, buckets, threadName, System::nanoTime);
+        guard.checks.scheduleWithFixedDelay(guard::checkMarker, MARKER_CHECK_SECONDS, MARKER_CHECK_SECONDS, TimeUnit.SECONDS);
+        guard.checks.scheduleWithFixedDelay(guard::sampleEncodings, 5, ENCODING_SAMPLE_SECONDS, TimeUnit.SECONDS);
+        return guard;
+    }
+
+    /** For tests: claims the marker, with this clock, and schedules nothing: tests call {@link #checkMarker()}. */
+    static BucketLayoutGuard open(RedisSinkConfig config, WriteLayout.Buckets buckets, String threadName,
+                                  java.util.function.LongSupplier clock) {
         LettuceConnection redis = RedisClientFactory.connect(config);
         BucketLayoutGuard guard;
         try {
-            guard = new BucketLayoutGuard(config, buckets, redis, threadName);
+            guard = new BucketLayoutGuard(config, buckets, redis, threadName, clock);
             guard.claim();
         } catch (RedisUnavailable e) {
             redis.close();
@@ -97,34 +118,47 @@ public final class BucketLayoutGuard implements AutoCloseable {
             throw e;
         }
         guard.warnAboutListpackLimits();
-        guard.checks.scheduleWithFixedDelay(guard::checkMarker, MARKER_CHECK_SECONDS, MARKER_CHECK_SECONDS, TimeUnit.SECONDS);
-        guard.checks.scheduleWithFixedDelay(guard::sampleEncodings, 5, ENCODING_SAMPLE_SECONDS, TimeUnit.SECONDS);
+        guard.warnWhenTheMarkerMayBeEvicted();
         return guard;
     }
 
     private void claim() {
+        long checkStarted = clock.getAsLong();
         BucketLayout layout = buckets.layout();
         byte[] markerKey = layout.markerKey();
         LayoutMarker mine = LayoutMarker.of(layout.count());
         String set = await("SET NX " + text(markerKey), node(markerKey).set(markerKey, mine.bytes(), SetArgs.Builder.nx()));
         if ("OK".equals(set)) {
             log.info("Stored the bucket layout at {}: {}", text(markerKey), mine.format());
+            agreed(mine, checkStarted);
             return;
         }
         byte[] stored = await("GET " + text(markerKey), node(markerKey).get(markerKey));
         if (stored == null) {
-            throw new ConnectException("The bucket layout marker " + text(markerKey) + " vanished while this task claimed it; "
-                    + "restart the task");
+            throw new RedisUnavailable("the bucket layout marker " + text(markerKey) + " vanished between SET NX and GET", null);
         }
         LayoutMarker marker = parse(markerKey, stored);
         problem(marker, layout, config).ifPresent(p -> {
             throw new ConnectException(p.withConfigKey());
         });
-        buckets.rebucketingFrom(marker.previousCount());
         if (marker.migrating()) {
             log.info("The keyspace at {} is being re-bucketed from {} to {} buckets: tombstones also delete from the "
                     + "previous bucket until it is done", text(layout.prefix()), marker.previousCount(), marker.count());
         }
+        agreed(marker, checkStarted);
+    }
+
+    /** The marker agrees with the configuration, as read by a check that began at {@code checkStarted}. */
+    private void agreed(LayoutMarker marker, long checkStarted) {
+        int before = buckets.previousCount();
+        buckets.rebucketingFrom(marker.previousCount());
+        if (lastAgreed != null && before != marker.previousCount()) {
+            log.info(marker.migrating() ? "A re-bucketing from {} to {} buckets began: tombstones also delete from the "
+                    + "previous bucket" : "The re-bucketing to {} buckets is done", marker.migrating()
+                    ? marker.previousCount() : marker.count(), marker.count());
+        }
+        lastAgreed = marker;
+        lastAgreedCheckStarted = checkStarted;
     }
 
     /**
@@ -164,36 +198,67 @@ public final class BucketLayoutGuard implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Reads the marker once; a problem the task must stop for, kept for the task thread. */
-    private void checkMarker() {
+    /**
+     * Reads the marker once; a problem the task must stop for is kept for the task thread. A marker that was deleted
+     * or evicted is stored again as this task last saw it, re-bucketing state included: stored as a plain count in the
+     * middle of a re-bucketing, it would switch off the previous bucket's HDEL of every task and the readers' look
+     * there. Synchronized: the task thread checks too when the last check is too old ({@link #beforeSending()}).
+     */
+    synchronized void checkMarker() {
         if (failure != null) {
             return;
         }
+        long checkStarted = clock.getAsLong();
         try {
             BucketLayout layout = buckets.layout();
-            byte[] stored = await("GET " + text(layout.markerKey()), node(layout.markerKey()).get(layout.markerKey()));
+            byte[] markerKey = layout.markerKey();
+            byte[] stored = await("GET " + text(markerKey), node(markerKey).get(markerKey));
             if (stored == null) {
-                log.warn("The bucket layout marker {} is gone (deleted or evicted); storing it again", text(layout.markerKey()));
-                claim();
-                return;
+                LayoutMarker restored = lastAgreed;
+                String set = await("SET NX " + text(markerKey), node(markerKey).set(markerKey, restored.bytes(),
+                        SetArgs.Builder.nx()));
+                log.warn("The bucket layout marker {} was gone (deleted, or evicted under an allkeys-* maxmemory-policy); "
+                        + "{} it as this task last saw it: {}", text(markerKey), "OK".equals(set) ? "stored" : "another task stored",
+                        restored.format());
+                return; // the next check reads what is there now
             }
-            LayoutMarker marker = parse(layout.markerKey(), stored);
+            LayoutMarker marker = parse(markerKey, stored);
             Optional<Problem> problem = problem(marker, layout, config);
             if (problem.isPresent()) {
                 failure = new ConnectException("The bucket layout changed while the task ran: " + problem.get().withConfigKey());
                 return;
             }
-            int before = buckets.previousCount();
-            buckets.rebucketingFrom(marker.previousCount());
-            if (before != marker.previousCount()) {
-                log.info(marker.migrating() ? "A re-bucketing from {} to {} buckets began: tombstones also delete from the "
-                        + "previous bucket" : "The re-bucketing to {} buckets is done", marker.migrating()
-                        ? marker.previousCount() : marker.count(), marker.count());
-            }
+            agreed(marker, checkStarted);
         } catch (ConnectException e) {
             failure = e;
-        } catch (RedisUnavailable e) {
+        } catch (RuntimeException e) {
+            // a scheduled task that throws is never run again: every failure of the moment is logged and retried
             log.warn("Reading the bucket layout marker failed ({}); trying again in {} s", e.getMessage(), MARKER_CHECK_SECONDS);
+        }
+    }
+
+    /**
+     * Called by the task before it sends anything: rethrows a problem the marker checks found, and refuses to send
+     * while the last check that found the marker agreeing began more than {@value #MAX_UNCHECKED_SECONDS} s ago (it
+     * checks once more first, on this thread). That bound is what the command-line tool's rebucket relies on: no task
+     * sends by an old count later than {@value #MAX_UNCHECKED_SECONDS} s after the marker changed, so its grace of
+     * that plus redis.command.timeout.ms covers the last such write.
+     *
+     * @throws ConnectException          when the stored layout no longer agrees with the configuration
+     * @throws RetriableException when the marker could not be read lately; Connect delivers the batch again
+     */
+    public void beforeSending() {
+        throwIfFailed();
+        if (clock.getAsLong() - lastAgreedCheckStarted <= TimeUnit.SECONDS.toNanos(MAX_UNCHECKED_SECONDS)) {
+            return;
+        }
+        checkMarker();
+        throwIfFailed();
+        long unchecked = clock.getAsLong() - lastAgreedCheckStarted;
+        if (unchecked > TimeUnit.SECONDS.toNanos(MAX_UNCHECKED_SECONDS)) {
+            throw new RetriableException("The bucket layout marker " + text(buckets.layout().markerKey()) + " could not be "
+                    + "read for " + TimeUnit.NANOSECONDS.toSeconds(unchecked) + " s; nothing is written until it can be, "
+                    + "since a re-bucketing may have begun meanwhile");
         }
     }
 
@@ -276,6 +341,24 @@ public final class BucketLayoutGuard implements AutoCloseable {
         return Integer.parseInt(value.trim());
     }
 
+    /**
+     * Under an allkeys-* policy Redis may evict the marker (and buckets, like any key): a running task stores the
+     * marker again as it last saw it, but one that starts meanwhile would store its own configuration.
+     */
+    private void warnWhenTheMarkerMayBeEvicted() {
+        try {
+            String policy = await("CONFIG GET maxmemory-policy", redis.commands().configGet("maxmemory-policy"))
+                    .getOrDefault("maxmemory-policy", "");
+            if (policy.startsWith("allkeys-")) {
+                log.warn("Redis's maxmemory-policy is {}: it may evict buckets (records lost from Redis, as keys would be) "
+                        + "and the layout marker {}. Prefer a volatile-* policy or noeviction for a bucketed keyspace",
+                        policy, text(buckets.layout().markerKey()));
+            }
+        } catch (RuntimeException e) {
+            log.debug("Cannot read maxmemory-policy: {}", e.getMessage());
+        }
+    }
+
     /** Warns, with the setting to change, when buckets of the configured size would outgrow their listpacks. */
     private void warnAboutListpackLimits() {
         BucketLayout layout = buckets.layout();
@@ -331,10 +414,15 @@ public final class BucketLayoutGuard implements AutoCloseable {
         try {
             return LayoutMarker.parse(stored);
         } catch (IllegalArgumentException e) {
-            throw new ConnectException("The key " + text(markerKey) + " should hold the bucket layout but does not: "
-                    + e.getMessage() + ". Choose another " + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", or delete the key if "
-                    + "nothing else uses it (config key: " + RedisSinkConfig.REDIS_BUCKET_PREFIX + ")");
+            throw new ConnectException(notAMarker(markerKey, e).withConfigKey());
         }
+    }
+
+    /** A key at the marker's place that holds something else. */
+    static Problem notAMarker(byte[] markerKey, IllegalArgumentException parseFailure) {
+        return new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, "The key " + text(markerKey) + " should hold the bucket "
+                + "layout but does not: " + parseFailure.getMessage() + ". Choose another " + RedisSinkConfig.REDIS_BUCKET_PREFIX
+                + ", or delete the key if nothing else uses it.");
     }
 
     private static String text(byte[] bytes) {

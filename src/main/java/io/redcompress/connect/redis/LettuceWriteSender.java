@@ -305,11 +305,12 @@ public final class LettuceWriteSender implements RedisWriteSender {
                 redirected.computeIfAbsent(redirect.node(), n -> new Group()).add(index, write, redirect.ask());
                 continue;
             }
-            if (!(error instanceof RedisCommandExecutionException)) {
+            if (!(error instanceof RedisCommandExecutionException) && !(error instanceof NodeLink.UnexpectedReply)) {
                 targets.topologyMayHaveChanged(); // a lost or timed-out connection: the node may have failed over
             }
-            String reason = "on " + node + ": " + describe(error) + (redirect != null ? " (after " + redirects + " redirects)" : "");
-            pipeline.complete(index, WriteResult.failed(write, ReplyClassifier.classify(error), reason, error));
+            String reason = "on " + node + ": " + ReplyClassifier.describe(error, write)
+                    + (redirect != null ? " (after " + redirects + " redirects)" : "");
+            pipeline.complete(index, WriteResult.failed(write, ReplyClassifier.classify(error, write), reason, error));
         }
         if (acknowledged > 0) {
             acknowledgedPerNode.computeIfAbsent(node, n -> new LongAdder()).add(acknowledged);

@@ -44,6 +44,15 @@ final class NodeLink implements AutoCloseable {
                 CompletableFuture<Void> allDone) {
     }
 
+    /** A command succeeded with a reply that means the write did not do what it should: transient, retried. */
+    static final class UnexpectedReply extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnexpectedReply(String message) {
+            super(message);
+        }
+    }
+
     private final String node;
     private final StatefulRedisConnection<byte[], byte[]> connection;
 
@@ -178,10 +187,18 @@ final class NodeLink implements AutoCloseable {
             queueAsking(asking, commands);
             commands.add(part);
         }
-        AsyncCommand<byte[], byte[], List<Long>> expiryReply = expiry;
+        return fieldWriteReply(parts, main, expiry);
+    }
+
+    /**
+     * The reply of a write made of {@code parts}: {@code main}'s, once every part has answered; failed with the first
+     * part's failure, or when {@code expiry} (HPEXPIRE, null without) did not answer [1], the field's expiry set.
+     */
+    static CompletableFuture<Object> fieldWriteReply(List<? extends CompletableFuture<?>> parts, CompletableFuture<Object> main,
+                                                     CompletableFuture<List<Long>> expiry) {
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            if (expiryReply != null && !List.of(1L).equals(expiryReply.join())) {
-                throw new IllegalStateException("HPEXPIRE answered " + expiryReply.join() + " instead of [1]: the field's "
+            if (expiry != null && !List.of(1L).equals(expiry.join())) {
+                throw new UnexpectedReply("HPEXPIRE answered " + expiry.join() + " instead of [1]: the field's "
                         + "expiry was not set");
             }
             return main.join();

@@ -35,13 +35,19 @@ public final class RedisBucketMigration implements AutoCloseable {
             return 0""";
 
     /**
-     * Moves field ARGV[i] (i >= 2) from the old bucket KEYS[1] to its new bucket KEYS[i], atomically: a field the
+     * Moves field ARGV[i] (i >= 3) from the old bucket KEYS[1] to its new bucket KEYS[i], atomically: a field the
      * connector deleted meanwhile is skipped, one it wrote to the new bucket already keeps that newer value (the old one
-     * is dropped). With ARGV[1] == '1' (Redis 7.4+) the field's expiry moves with it. Returns {moved, superseded, gone}.
+     * is dropped). With ARGV[1] == '1' (Redis 7.4+) the field's expiry moves with it. Nothing moves unless the marker
+     * KEYS[2] still holds ARGV[2], the migrating marker: one deleted or evicted and stored again as a plain count would
+     * have switched off the tasks' HDEL of the old bucket, and a move could bring back an entry a tombstone deleted.
+     * Returns {moved, superseded, gone}, or {-1, 0, 0} when the marker changed.
      */
     private static final String MOVE = """
+            if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+              return {-1, 0, 0}
+            end
             local moved, superseded, gone = 0, 0, 0
-            for i = 2, #ARGV do
+            for i = 3, #ARGV do
               local field = ARGV[i]
               local value = redis.call('HGET', KEYS[1], field)
               if value then
@@ -88,9 +94,14 @@ public final class RedisBucketMigration implements AutoCloseable {
     private final byte[] markerKey;
     private final byte[] cursorKey;
     private final boolean fieldExpiry;
+    private final int waitReplicas;
+    private final long waitTimeoutMillis;
 
-    private RedisBucketMigration(LettuceConnection connection, String endpoint, byte[] prefix) {
+    private RedisBucketMigration(LettuceConnection connection, String endpoint, byte[] prefix, int waitReplicas,
+                                 long waitTimeoutMillis) {
         this.connection = connection;
+        this.waitReplicas = waitReplicas;
+        this.waitTimeoutMillis = waitTimeoutMillis;
         this.endpoint = endpoint;
         this.markerKey = BucketLayout.markerKey(prefix);
         this.cursorKey = concat(prefix, CURSOR_SUFFIX.getBytes(StandardCharsets.US_ASCII));
@@ -106,7 +117,8 @@ public final class RedisBucketMigration implements AutoCloseable {
         String endpoint = RedisClientFactory.describeEndpoint(config);
         LettuceConnection connection = Replies.connect(config, endpoint);
         try {
-            return new RedisBucketMigration(connection, endpoint, config.bucketPrefix().getBytes(StandardCharsets.UTF_8));
+            return new RedisBucketMigration(connection, endpoint, config.bucketPrefix().getBytes(StandardCharsets.UTF_8),
+                    config.waitReplicas(), config.waitTimeout().toMillis());
         } catch (RuntimeException e) {
             connection.close();
             throw e;
@@ -137,8 +149,18 @@ public final class RedisBucketMigration implements AutoCloseable {
 
     /** Replaces the marker with {@code replacement} only if it still holds {@code expected}; whether it did. */
     public boolean replaceMarker(byte[] expected, byte[] replacement) {
-        Long replaced = await(on(markerKey).eval(COMPARE_AND_SET, ScriptOutputType.INTEGER, new byte[][] {markerKey},
+        RedisAsyncCommands<byte[], byte[]> node = on(markerKey);
+        Long replaced = await(node.eval(COMPARE_AND_SET, ScriptOutputType.INTEGER, new byte[][] {markerKey},
                 expected, replacement));
+        if (replaced != null && replaced == 1 && waitReplicas > 0) {
+            // with redis.wait.replicas, as the connector's own writes: a failover must not bring back the old marker
+            Long acknowledged = await(node.waitForReplication(waitReplicas, waitTimeoutMillis));
+            if (acknowledged == null || acknowledged < waitReplicas) {
+                throw new IllegalStateException("WAIT after changing " + markerKeyText() + ": only " + acknowledged + " of "
+                        + waitReplicas + " replicas acknowledged within " + waitTimeoutMillis + " ms ("
+                        + RedisSinkConfig.REDIS_WAIT_REPLICAS + "); run rebucket again once the replicas are back");
+            }
+        }
         return replaced != null && replaced == 1;
     }
 
@@ -152,25 +174,54 @@ public final class RedisBucketMigration implements AutoCloseable {
     }
 
     /**
-     * The next old bucket to move, or -1 when no cursor is stored.
-     *
-     * @throws IllegalStateException when the cursor key holds something other than a number
+     * Where a re-bucketing from {@code from} to {@code to} buckets stands: old buckets before {@code next} are done.
+     * Stored as {@code from=M to=N next=b}, so that a run can be resumed even if the marker lost its migrating state.
      */
-    public int readCursor() {
-        byte[] stored = await(on(cursorKey).get(cursorKey));
-        if (stored == null) {
-            return -1;
+    public record Cursor(int from, int to, int next) {
+
+        String format() {
+            return "from=" + from + " to=" + to + " next=" + next;
         }
-        String text = new String(stored, StandardCharsets.UTF_8);
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalStateException(cursorKeyText() + " holds '" + text + "', not the number of a bucket");
+
+        static Cursor parse(String text) {
+            java.util.Map<String, Integer> pairs = new java.util.HashMap<>();
+            for (String part : text.trim().split(" +")) {
+                int eq = part.indexOf('=');
+                if (eq < 1) {
+                    return null;
+                }
+                try {
+                    pairs.put(part.substring(0, eq), Integer.parseInt(part.substring(eq + 1)));
+                } catch (NumberFormatException e) {
+                    return null;
+                }
+            }
+            return pairs.keySet().containsAll(List.of("from", "to", "next"))
+                    ? new Cursor(pairs.get("from"), pairs.get("to"), pairs.get("next")) : null;
         }
     }
 
-    public void writeCursor(int nextBucket) {
-        await(on(cursorKey).set(cursorKey, Integer.toString(nextBucket).getBytes(StandardCharsets.US_ASCII)));
+    /**
+     * The cursor, or null when none is stored.
+     *
+     * @throws IllegalStateException when the cursor key holds something else
+     */
+    public Cursor readCursor() {
+        byte[] stored = await(on(cursorKey).get(cursorKey));
+        if (stored == null) {
+            return null;
+        }
+        String text = new String(stored, StandardCharsets.UTF_8);
+        Cursor cursor = Cursor.parse(text);
+        if (cursor == null) {
+            throw new IllegalStateException(cursorKeyText() + " holds '" + text + "', not a re-bucketing cursor "
+                    + "('from=<old count> to=<new count> next=<old bucket>')");
+        }
+        return cursor;
+    }
+
+    public void writeCursor(Cursor cursor) {
+        await(on(cursorKey).set(cursorKey, cursor.format().getBytes(StandardCharsets.US_ASCII)));
     }
 
     public void deleteCursor() {
@@ -196,22 +247,38 @@ public final class RedisBucketMigration implements AutoCloseable {
      * cluster the old and new bucket live in different slots, where no script reaches both: use
      * {@link #moveStepwise}.
      */
-    public Moved moveAtomically(byte[] oldBucketKey, List<Move> moves) {
+    public Moved moveAtomically(byte[] oldBucketKey, List<Move> moves, byte[] migratingMarker) {
         Moved total = Moved.NONE;
         for (int from = 0; from < moves.size(); from += MOVE_BATCH) {
             List<Move> batch = moves.subList(from, Math.min(moves.size(), from + MOVE_BATCH));
-            byte[][] keys = new byte[batch.size() + 1][];
-            byte[][] args = new byte[batch.size() + 1][];
+            byte[][] keys = new byte[batch.size() + 2][];
+            byte[][] args = new byte[batch.size() + 2][];
             keys[0] = oldBucketKey;
+            keys[1] = markerKey;
             args[0] = (fieldExpiry ? "1" : "0").getBytes(StandardCharsets.US_ASCII);
+            args[1] = migratingMarker;
             for (int i = 0; i < batch.size(); i++) {
-                keys[i + 1] = batch.get(i).newBucketKey();
-                args[i + 1] = batch.get(i).field();
+                keys[i + 2] = batch.get(i).newBucketKey();
+                args[i + 2] = batch.get(i).field();
             }
             List<Long> counts = await(on(keys[0]).eval(MOVE, ScriptOutputType.MULTI, keys, args));
+            if (counts.get(0) < 0) {
+                throw new MarkerChanged(markerKeyText());
+            }
             total = total.plus(new Moved(counts.get(0), counts.get(1), counts.get(2)));
         }
         return total;
+    }
+
+    /** The marker no longer says this re-bucketing runs: nothing more is moved until it is looked at again. */
+    public static final class MarkerChanged extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MarkerChanged(String markerKey) {
+            super(markerKey + " no longer holds the marker of this re-bucketing (deleted, evicted, or changed by another "
+                    + "run); no entry was moved after that. Run rebucket again with the same --to: it finds where the "
+                    + "layout stands from the marker and the cursor");
+        }
     }
 
     /**
@@ -219,21 +286,23 @@ public final class RedisBucketMigration implements AutoCloseable {
      * with no other writer, each step can be repeated after a crash with the same result. A field the new bucket holds
      * already was put there by an earlier, interrupted run (no connector runs), so its expiry is copied again.
      */
-    public Moved moveStepwise(byte[] oldBucketKey, List<Move> moves) {
+    public Moved moveStepwise(byte[] oldBucketKey, List<Move> moves, byte[] migratingMarker) {
+        if (!Arrays.equals(readMarker(), migratingMarker)) {
+            throw new MarkerChanged(markerKeyText());
+        }
         Moved total = Moved.NONE;
         for (Move move : moves) {
             byte[] field = move.field();
+            // the expiry before the value: a field that expires in between is gone, never copied without its expiry
+            Long at = fieldExpiry ? await(on(oldBucketKey).hpexpiretime(oldBucketKey, field)).get(0) : null;
             byte[] value = await(on(oldBucketKey).hget(oldBucketKey, field));
             if (value == null) {
                 total = total.plus(new Moved(0, 0, 1));
                 continue;
             }
             boolean set = await(on(move.newBucketKey()).hsetnx(move.newBucketKey(), field, value));
-            if (fieldExpiry) {
-                Long at = await(on(oldBucketKey).hpexpiretime(oldBucketKey, field)).get(0);
-                if (at != null && at > 0) {
-                    await(on(move.newBucketKey()).hpexpireat(move.newBucketKey(), at, field));
-                }
+            if (at != null && at > 0) {
+                await(on(move.newBucketKey()).hpexpireat(move.newBucketKey(), at, field));
             }
             await(on(oldBucketKey).hdel(oldBucketKey, field));
             total = total.plus(set ? new Moved(1, 0, 0) : new Moved(0, 1, 0));
@@ -260,18 +329,7 @@ public final class RedisBucketMigration implements AutoCloseable {
 
     /** Redis 7.4 brought an expiry per hash field (HPEXPIRETIME, HPEXPIREAT). */
     static boolean supportsFieldExpiry(String version) {
-        int[] parts = Arrays.stream(version.split("\\.")).limit(2).mapToInt(RedisBucketMigration::number).toArray();
-        int major = parts.length > 0 ? parts[0] : 0;
-        int minor = parts.length > 1 ? parts[1] : 0;
-        return major > 7 || (major == 7 && minor >= 4);
-    }
-
-    private static int number(String part) {
-        try {
-            return Integer.parseInt(part);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+        return RedisConnectivityCheck.atLeast(version, 7, 4);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

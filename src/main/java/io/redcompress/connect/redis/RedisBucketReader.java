@@ -175,11 +175,12 @@ public final class RedisBucketReader implements AutoCloseable {
         if (cluster) {
             // the buckets live on different nodes, where no script reaches both; a cluster re-buckets only with the
             // connector stopped, so only the mover changes them: old first, then new, so a move between the two is seen
+            // (the new bucket's HGET is sent only once the old one answered: on two connections, sent together,
+            // they could run the other way round and miss an entry moved in between)
             Future<byte[]> inOld = on(oldBucketKey).hget(oldBucketKey, logicalKey);
-            inCurrent = on(bucketKey).hget(bucketKey, logicalKey);
             return () -> {
                 byte[] old = await(inOld);
-                byte[] value = await(inCurrent);
+                byte[] value = await(on(bucketKey).hget(bucketKey, logicalKey));
                 return value != null ? found(bucketKey, bucket, false, value) : found(oldBucketKey, oldBucket, true, old);
             };
         }

@@ -151,9 +151,7 @@ public final class RedisConnectivityCheck {
         try {
             return BucketLayoutGuard.problem(LayoutMarker.parse(stored), config.bucketLayout(), config);
         } catch (IllegalArgumentException e) {
-            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, "The key " + new String(markerKey,
-                    java.nio.charset.StandardCharsets.UTF_8) + " should hold the bucket layout but does not: " + e.getMessage()
-                    + ". Choose another " + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", or delete the key if nothing else uses it."));
+            return Optional.of(BucketLayoutGuard.notAMarker(markerKey, e));
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.layout.LayoutMarker;
 import io.redcompress.connect.redis.RedisBucketMigration;
+import io.redcompress.connect.redis.RedisBucketMigration.Cursor;
 import io.redcompress.connect.redis.RedisBucketMigration.Move;
 import io.redcompress.connect.redis.RedisBucketMigration.Moved;
 
@@ -104,7 +105,12 @@ public final class Rebucketing {
                     + "has started, so there are no buckets to move (set redis.bucket.count=" + toCount + " instead)");
         }
         LayoutMarker marker = parse(stored);
-        if (!marker.migrating() && marker.count() == toCount) {
+        Cursor cursor = cursor();
+        boolean unfinished = cursor != null && cursor.to() == toCount && cursor.next() < cursor.from();
+        if (!marker.migrating() && marker.count() == toCount && !unfinished) {
+            if (cursor != null) {
+                redis.deleteCursor(); // left by a run that stopped between its last marker change and this delete
+            }
             return new Result(Outcome.NOTHING_TO_DO, toCount, toCount, Moved.NONE, 0, 0, elapsed(started));
         }
         if (marker.migrating() && marker.count() != toCount) {
@@ -118,14 +124,25 @@ public final class Rebucketing {
         }
         int nextBucket;
         if (marker.migrating()) {
-            nextBucket = cursor();
-            if (nextBucket > marker.previousCount()) {
-                throw new Refused(redis.cursorKeyText() + " says old bucket " + nextBucket + ", past the last of "
-                        + marker.previousCount() + ": not this re-bucketing's cursor");
+            if (cursor != null && (cursor.from() != marker.previousCount() || cursor.to() != marker.count()
+                    || cursor.next() > cursor.from())) {
+                throw new Refused(redis.cursorKeyText() + " says " + cursor + ", which is not this re-bucketing's cursor ("
+                        + marker.previousCount() + " to " + marker.count() + " buckets)");
             }
+            nextBucket = cursor == null ? 0 : cursor.next();
+            progress.resumed(marker, nextBucket);
+        } else if (marker.count() == toCount) {
+            // the marker lost its migrating state mid-run (deleted or evicted, then stored by a task as a plain count):
+            // tasks stopped deleting tombstones from the old buckets, so mark the migration again, wait for the tasks
+            // to see it, and go on from the cursor
+            LayoutMarker migrating = LayoutMarker.of(cursor.from()).migratingTo(toCount, redis.serverTimeMillis());
+            replace(stored, migrating);
+            stored = migrating.bytes();
+            marker = migrating;
+            nextBucket = cursor.next();
             progress.resumed(marker, nextBucket);
         } else {
-            redis.deleteCursor(); // a cursor left by a run that stopped after its last bucket belongs to that run
+            redis.deleteCursor(); // a cursor left by an earlier, finished run
             LayoutMarker migrating = marker.migratingTo(toCount, redis.serverTimeMillis());
             replace(stored, migrating);
             stored = migrating.bytes();
@@ -152,8 +169,12 @@ public final class Rebucketing {
                     inPlace++;
                 } // else it came here by the new layout during this run (the connector, or a move from an earlier bucket)
             }
-            moved = moved.plus(cluster ? redis.moveStepwise(oldKey, moves) : redis.moveAtomically(oldKey, moves));
-            redis.writeCursor(bucket + 1);
+            try {
+                moved = moved.plus(cluster ? redis.moveStepwise(oldKey, moves, stored) : redis.moveAtomically(oldKey, moves, stored));
+            } catch (RedisBucketMigration.MarkerChanged e) {
+                throw new Refused(e.getMessage());
+            }
+            redis.writeCursor(new Cursor(oldLayout.count(), newLayout.count(), bucket + 1));
             scanned++;
             progress.bucketDone(bucket, oldLayout.count());
         }
@@ -162,10 +183,10 @@ public final class Rebucketing {
         return new Result(Outcome.DONE, oldLayout.count(), newLayout.count(), moved, inPlace, scanned, elapsed(started));
     }
 
-    /** The next old bucket by the cursor key; 0 when a run stopped before it wrote one. */
-    private int cursor() {
+    /** The stored cursor, or null. */
+    private Cursor cursor() {
         try {
-            return Math.max(0, redis.readCursor());
+            return redis.readCursor();
         } catch (IllegalStateException e) {
             throw new Refused(e.getMessage());
         }

@@ -62,10 +62,18 @@ class RebucketCommandTest {
         }
         Map<String, String> before = BucketedKeyspace.entries(buckets.snapshot());
 
-        RedcompressCliTest.Run run = rebucket("cli:", "--to", "10", "--grace-seconds", "1");
+        // a grace shorter than a task may go on writing by the old count is refused while the connector runs
+        RedcompressCliTest.Run tooShort = rebucket("cli:", "--to", "10", "--grace-seconds", "1");
+        assertThat(tooShort.code()).isEqualTo(ExitCode.USAGE);
+        assertThat(tooShort.err()).contains("--grace-seconds 1 is shorter", "50 s: 20 s + redis.command.timeout.ms");
+        assertThat(buckets.marker()).isEqualTo(LayoutMarker.of(3));
+
+        // (the wait itself is RebucketingTest's; here the connector is said to be stopped, so there is none)
+        RedcompressCliTest.Run run = rebucket("cli:", "--to", "10", "--connector-stopped");
 
         assertThat(run.code()).as(run.toString()).isZero();
-        assertThat(run.out()).contains("began:", "3 -> 10 buckets", "waiting:", "done:", "buckets scanned:      3",
+        assertThat(run.out()).doesNotContain("waiting:");
+        assertThat(run.out()).contains("began:", "3 -> 10 buckets", "done:", "buckets scanned:      3",
                 "now:                  set redis.bucket.count=10", "connector:            redis.bucket.count=10");
         assertThat(run.out()).containsPattern("entries moved: +[0-9]{3}");
         assertThat(BucketedKeyspace.entries(buckets.snapshot())).isEqualTo(before);

@@ -2,6 +2,7 @@ package io.redcompress.connect.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -90,14 +91,54 @@ class BucketLayoutGuardTest {
             byte[] key = "t:some-key".getBytes(StandardCharsets.UTF_8);
             RedisWrite.DeleteField delete = (RedisWrite.DeleteField) buckets.delete(id, key);
             long crc = io.redcompress.connect.layout.BucketLayout.hash(key);
+            assertThat(crc % 8).as("a key whose two buckets differ").isNotEqualTo(crc % 4);
             assertThat(new String(delete.key(), StandardCharsets.UTF_8)).isEqualTo("g5:" + crc % 8);
-            if (crc % 8 != crc % 4) {
-                assertThat(new String(delete.previousKey(), StandardCharsets.UTF_8)).isEqualTo("g5:" + crc % 4);
-            }
+            assertThat(new String(delete.previousKey(), StandardCharsets.UTF_8)).isEqualTo("g5:" + crc % 4);
             assertThat(buckets.set(id, key, new byte[1], 1, 0)).isInstanceOf(RedisWrite.SetField.class);
         }
         assertThatThrownBy(() -> guard(config("g5:", 4, Map.of()))).hasMessageContaining("re-bucketed from 4 to 8")
                 .hasMessageContaining("Set redis.bucket.count=8");
+    }
+
+    @Test
+    void aMarkerDeletedDuringAReBucketingIsStoredAgainAsItWasAndItsEndSwitchesTheOldBucketsHdelOff() {
+        LayoutMarker migrating = LayoutMarker.of(4).migratingTo(8, 1);
+        client.set("g8:layout", migrating.format());
+        RedisSinkConfig config = config("g8:", 8, Map.of());
+        WriteLayout.Buckets buckets = WriteLayout.buckets(config.bucketLayout());
+        try (BucketLayoutGuard guard = BucketLayoutGuard.open(config, buckets, "test-guard", System::nanoTime)) {
+            client.command("DEL", "g8:layout"); // evicted, say
+            guard.checkMarker();
+            assertThat(client.getString("g8:layout")).as("not a plain count=8").isEqualTo(migrating.format());
+            assertThat(buckets.previousCount()).isEqualTo(4);
+
+            client.set("g8:layout", migrating.migrated().format()); // the re-bucketing is done
+            guard.checkMarker();
+            assertThat(buckets.previousCount()).isZero();
+            guard.beforeSending();
+        }
+    }
+
+    @Test
+    void aMarkerThatCannotBeReadStopsTheSendingOnlyOnceTheLastCheckIsTooOld() {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        try (RedisServerProcess own = RedisServerProcess.builder().start()) {
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", own.uri(), "redis.layout", "buckets",
+                    "redis.bucket.prefix", "g9:", "redis.bucket.count", "3", "redis.command.timeout.ms", "1000"));
+            try (BucketLayoutGuard guard = BucketLayoutGuard.open(config, WriteLayout.buckets(config.bucketLayout()),
+                    "test-guard", now::get)) {
+                try (RespClient ownClient = own.client()) {
+                    ownClient.command("CLIENT", "PAUSE", "8000", "ALL"); // the marker's GET times out
+                }
+                now.addAndGet(java.util.concurrent.TimeUnit.SECONDS.toNanos(15));
+                guard.checkMarker();
+                guard.beforeSending(); // a failed check is no problem of the task while the last good one is recent
+                now.addAndGet(java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+                assertThatThrownBy(guard::beforeSending).isInstanceOf(org.apache.kafka.connect.errors.RetriableException.class)
+                        .hasMessageContaining("could not be read for 25 s");
+                await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(guard::beforeSending); // Redis is back
+            }
+        }
     }
 
     @Test

@@ -87,11 +87,15 @@ class LettuceWriteSenderTest {
                     new RedisWrite.SetField(id, bytes("b:1"), bytes("k2"), bytes("v2"), 2, 0),
                     new RedisWrite.DeleteField(id, bytes("b:1"), bytes("k2"), bytes("b:old")),
                     new RedisWrite.SetField(id, bytes("b:1"), bytes("k1"), bytes("v1-again"), 8, 0),
-                    new RedisWrite.SetField(id, bytes("b:wrongtype"), bytes("k3"), bytes("v3"), 2, 0));
+                    new RedisWrite.SetField(id, bytes("b:wrongtype"), bytes("k3"), bytes("v3"), 2, 0),
+                    // its previous bucket's HDEL fails, the HDEL of its bucket succeeds: not acknowledged
+                    new RedisWrite.DeleteField(id, bytes("b:1"), bytes("k9"), bytes("b:wrongtype")));
             try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
                 List<WriteResult> results = send(sender, writes);
-                assertThat(results).extracting(WriteResult::isAcknowledged).containsExactly(true, true, true, true, false);
-                assertThat(results.get(4).reason()).contains("WRONGTYPE");
+                assertThat(results).extracting(WriteResult::isAcknowledged).containsExactly(true, true, true, true, false, false);
+                assertThat(results.get(4).reason()).contains("WRONGTYPE", "redis.bucket.prefix");
+                assertThat(results.get(4).failure()).as("another writer's key under the prefix").isEqualTo(FailureKind.FATAL);
+                assertThat(results.get(5).reason()).contains("WRONGTYPE");
             }
             assertThat(new String((byte[]) client.command("HGET", "b:1", "k1"), StandardCharsets.UTF_8)).isEqualTo("v1-again");
             assertThat(client.command("HEXISTS", "b:1", "k2")).isEqualTo(0L);

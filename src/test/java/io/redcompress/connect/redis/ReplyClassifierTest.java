@@ -41,6 +41,7 @@ class ReplyClassifierTest {
             admin.command("ACL", "SETUSER", "no-set", "on", ">pw", "~*", "+@all", "-set");
             admin.command("ACL", "SETUSER", "no-del", "on", ">pw", "~*", "+@all", "-del");
             admin.command("ACL", "SETUSER", "no-wait", "on", ">pw", "~*", "+@all", "-wait");
+            admin.command("ACL", "SETUSER", "no-hset", "on", ">pw", "~*", "+@all", "-hset");
         }
     }
 
@@ -85,6 +86,32 @@ class ReplyClassifierTest {
         assertThat(ReplyClassifier.describe(set)).contains("redis.username").contains("+set");
         assertThat(ReplyClassifier.classify(replyTo("no-del", c -> c.del("device:1")))).isEqualTo(FailureKind.FATAL);
         assertThat(ReplyClassifier.classify(replyTo("no-wait", c -> c.waitForReplication(1, 10)))).isEqualTo(FailureKind.FATAL);
+    }
+
+    private static final io.redcompress.connect.mapping.RecordId ID = new io.redcompress.connect.mapping.RecordId("t", 0, 0);
+    private static final io.redcompress.connect.mapping.RedisWrite BUCKET_WRITE = new io.redcompress.connect.mapping.RedisWrite
+            .SetField(ID, "other:b:1".getBytes(), "k".getBytes(), "v".getBytes(), 1, 0);
+
+    @Test
+    void aBucketRefusedOrOfAnotherTypeIsAboutThePrefixNotTheRecord() {
+        Throwable refused = replyTo("devices-only", c -> c.hset("other:b:1", "k", "v"));
+        assertThat(refused).hasMessageStartingWith("NOPERM");
+        assertThat(ReplyClassifier.classify(refused)).as("a key of its own").isEqualTo(FailureKind.PERMANENT);
+        assertThat(ReplyClassifier.classify(refused, BUCKET_WRITE)).as("a bucket").isEqualTo(FailureKind.FATAL);
+        assertThat(ReplyClassifier.describe(refused, BUCKET_WRITE)).contains("redis.bucket.prefix", "~<prefix>*");
+
+        try (RespClient admin = redis.client()) {
+            admin.set("device:b:1", "a string, not a bucket");
+        }
+        Throwable wrongType = replyTo(null, c -> c.hset("device:b:1", "k", "v"));
+        assertThat(wrongType).hasMessageStartingWith("WRONGTYPE");
+        assertThat(ReplyClassifier.classify(wrongType, BUCKET_WRITE)).isEqualTo(FailureKind.FATAL);
+        assertThat(ReplyClassifier.describe(wrongType, BUCKET_WRITE)).contains("another writer uses the prefix",
+                "redis.bucket.prefix");
+
+        Throwable noHset = replyTo("no-hset", c -> c.hset("device:b:2", "k", "v"));
+        assertThat(ReplyClassifier.classify(noHset, BUCKET_WRITE)).isEqualTo(FailureKind.FATAL);
+        assertThat(ReplyClassifier.describe(noHset, BUCKET_WRITE)).contains("+hset +hdel", "redis.username");
     }
 
     @Test

@@ -110,6 +110,43 @@ class RebucketingTest {
     }
 
     @Test
+    void aMarkerThatLostItsMigratingStateStopsTheMovesAndTheNextRunMarksTheMigrationAgain() {
+        BucketedKeyspace buckets = new BucketedKeyspace(client, "lost:");
+        Map<String, String> written = fill(buckets, 5, 800);
+        Rebucketing.Progress evictedAfterTwoBuckets = new Rebucketing.Progress() {
+            @Override
+            public void bucketDone(int bucket, int oldCount) {
+                if (bucket == 1) {
+                    // evicted, then stored by a task that started meanwhile with the new count
+                    client.set("lost:layout", LayoutMarker.of(9).format());
+                }
+            }
+        };
+        assertThatThrownBy(() -> rebucket("lost:", 9, evictedAfterTwoBuckets)).isInstanceOf(Rebucketing.Refused.class)
+                .hasMessageContaining("no longer holds the marker of this re-bucketing");
+        assertThat(client.getString("lost:rebucket")).isEqualTo("from=5 to=9 next=2");
+        assertThat(BucketedKeyspace.entries(buckets.snapshot())).isEqualTo(written);
+
+        List<LayoutMarker> resumed = new ArrayList<>();
+        Rebucketing.Result result = rebucket("lost:", 9, new Rebucketing.Progress() {
+            @Override
+            public void resumed(LayoutMarker marker, int nextBucket) {
+                resumed.add(marker);
+                assertThat(nextBucket).isEqualTo(2);
+            }
+        });
+        assertThat(resumed).singleElement().satisfies(m -> {
+            assertThat(m.migrating()).as("tombstones delete from the old buckets again").isTrue();
+            assertThat(m.previousCount()).isEqualTo(5);
+        });
+        assertThat(result.outcome()).isEqualTo(Rebucketing.Outcome.DONE);
+        assertThat(BucketedKeyspace.entries(buckets.snapshot())).isEqualTo(written);
+        assertEachEntryInItsBucket(buckets, 9);
+        assertThat(buckets.marker()).isEqualTo(LayoutMarker.of(9));
+        assertThat(client.exists("lost:rebucket")).isFalse();
+    }
+
+    @Test
     void aRunThatStoppedResumesAtTheCursor() {
         BucketedKeyspace buckets = new BucketedKeyspace(client, "resume:");
         Map<String, String> written = fill(buckets, 7, 1_000);
@@ -124,7 +161,7 @@ class RebucketingTest {
 
         assertThatThrownBy(() -> rebucket("resume:", 11, crashAfterThreeBuckets)).hasMessage("stopped");
 
-        assertThat(client.getString("resume:rebucket")).isEqualTo("3");
+        assertThat(client.getString("resume:rebucket")).isEqualTo("from=7 to=11 next=3");
         LayoutMarker midway = buckets.marker();
         assertThat(midway.migrating()).isTrue();
         assertThat(midway.count()).isEqualTo(11);
