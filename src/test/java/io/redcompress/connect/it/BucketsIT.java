@@ -20,10 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.ValueDecoder;
-import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.cli.RedcompressCli;
 import io.redcompress.connect.layout.BucketLayout;
-import io.redcompress.connect.redis.RedisBucketMigration;
-import io.redcompress.connect.tools.Rebucketing;
 import io.redcompress.connect.testing.RespClient;
 
 /**
@@ -103,7 +101,9 @@ class BucketsIT {
         Map<String, String> config = bucketed(cluster.faultTestConfig(topic, cluster.redis.uri()), prefix,
                 "redis.bucket.count", "4");
         try (KafkaProducer<byte[], byte[]> producer = cluster.producer()) {
-            oracle.produce(producer, 2000, 600, 0);
+            // keys k0..k2999 at first; while entries move, only k0..k299 are written again (values and tombstones),
+            // so most entries are moved by the tool and some meet a newer write or a tombstone of the connector
+            oracle.produce(producer, 6000, 3000, 0);
             cluster.startConnector(topic, config);
             cluster.awaitCommitted(topic, oracle.endOffsets(), Duration.ofSeconds(60));
 
@@ -111,7 +111,7 @@ class BucketsIT {
             Thread producer1 = new Thread(() -> {
                 try {
                     while (producing.get()) {
-                        oracle.produce(producer, 100, 600, 0);
+                        oracle.produce(producer, 50, 300, 0);
                         Thread.sleep(100);
                     }
                 } catch (Exception e) {
@@ -119,26 +119,29 @@ class BucketsIT {
                 }
             }, "producer-during-rebucket");
             producer1.start();
-            RedisSinkConfig toolConfig = new RedisSinkConfig(Map.of("redis.uri", cluster.redis.uri(),
-                    "redis.layout", "buckets", "redis.bucket.prefix", prefix, "redis.bucket.count", "4"));
-            java.util.concurrent.CompletableFuture<Rebucketing.Result> rebucketing;
-            try (RedisBucketMigration migration = RedisBucketMigration.open(toolConfig)) {
-                // a grace past the tasks' marker check (10 s); the default adds redis.command.timeout.ms, 30 s
-                Rebucketing tool = new Rebucketing(migration, prefix, false, false, Duration.ofSeconds(12), new Rebucketing.Progress() { });
-                rebucketing = java.util.concurrent.CompletableFuture.supplyAsync(() -> tool.run(16));
+            // the command-line tool as an operator runs it, with the connector's settings: the default grace of 20 s
+            // (a task sends nothing by a marker read longer ago) + redis.command.timeout.ms (its last pipeline)
+            java.io.ByteArrayOutputStream toolOut = new java.io.ByteArrayOutputStream();
+            java.util.concurrent.CompletableFuture<Integer> rebucketing = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> RedcompressCli.run(new String[] {"rebucket", "--to", "16", "--set", "redis.uri=" + cluster.redis.uri(),
+                            "--set", "redis.layout=buckets", "--set", "redis.bucket.prefix=" + prefix, "--set",
+                            "redis.bucket.count=4"}, new java.io.PrintStream(toolOut, true, StandardCharsets.UTF_8), System.err));
+            try {
                 String trace = cluster.awaitTaskFailed(topic, "the task on 4 buckets stops once the re-bucketing began");
                 assertThat(trace).contains("re-bucketed from 4 to 16", "redis.bucket.count=16");
+                assertThat(toolOut.toString(StandardCharsets.UTF_8)).contains("now:                  set redis.bucket.count=16");
                 config.put("redis.bucket.count", "16");
                 cluster.configureConnector(topic, config);
                 cluster.connect.restartConnectorAndTasks(topic, true, true, false); // if the new config did not restart it
-                Rebucketing.Result result = rebucketing.get(120, java.util.concurrent.TimeUnit.SECONDS);
-                assertThat(result.outcome()).isEqualTo(Rebucketing.Outcome.DONE);
-                assertThat(result.moved().moved()).as("entries moved").isPositive();
+                assertThat(rebucketing.get(150, java.util.concurrent.TimeUnit.SECONDS)).as(toolOut.toString(StandardCharsets.UTF_8))
+                        .isZero();
+                assertThat(toolOut.toString(StandardCharsets.UTF_8)).contains("waiting:", "done:").containsPattern(
+                        "entries moved: +[1-9],[0-9]{3}");
             } finally {
                 producing.set(false);
                 producer1.join(30_000);
             }
-            oracle.produce(producer, 300, 600, 0); // after the re-bucketing, by the new count alone
+            oracle.produce(producer, 300, 3000, 0); // after the re-bucketing, by the new count alone
             RedisView view = RedisView.inBuckets(RedisView.of(redis), prefix, 16);
             cluster.assertOracle(oracle, topic, view, false);
             List<String> fields = view.keys(topic + ":*");
