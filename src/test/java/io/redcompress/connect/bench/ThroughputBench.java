@@ -236,11 +236,13 @@ public final class ThroughputBench {
 
     /**
      * What a run left in Redis: used_memory over that of the emptied server, per value key; the value bytes stored and
-     * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored.
+     * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored, and the values
+     * written without one (values-written-total - values-with-dictionary-total: with compression.dictionary=auto, those
+     * written before the dictionary was stored).
      */
     record Memory(double usedMemoryPerKey, double storedBytesPerValue, double originalBytesPerValue, long dictionaryBytes,
-                  double putMaxMillis, Buckets buckets) {
-        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0, Double.NaN, null);
+                  long valuesWithoutDictionary, double putMaxMillis, Buckets buckets) {
+        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN, null);
     }
 
     /**
@@ -412,7 +414,8 @@ public final class ThroughputBench {
             memory = new Memory((double) usedMemory / records,
                     ConnectAndRedis.taskMetric(name, "bytes-encoded-total") / written,
                     ConnectAndRedis.taskMetric(name, "bytes-original-total") / written,
-                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"), putMaxMillis(name), layout);
+                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"),
+                    (long) (written - ConnectAndRedis.taskMetric(name, "values-with-dictionary-total")), putMaxMillis(name), layout);
         }
         deleteConnector(name);
         cluster.connect.kafka().deleteTopic(name);
@@ -795,8 +798,8 @@ public final class ThroughputBench {
         System.out.println();
         System.out.println("| variant | value bytes stored / original | stored B per value | Redis used_memory B per key "
                 + "(buckets: per entry) | vs none | vs keys layout | listpack buckets | entries per bucket, mean (max) "
-                + "| dictionaries stored (B) | put() max ms |");
-        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+                + "| dictionaries stored (B) | values written without dictionary | put() max ms |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         byVariant.forEach((variant, runs) -> {
             if (variant.equals("noop") || variant.equals("lettuce")) {
                 return;
@@ -806,7 +809,8 @@ public final class ThroughputBench {
             double memory = spread(runs, r -> r.memory().usedMemoryPerKey()).median();
             List<Run> keysRuns = variant.contains("@") ? byVariant.get(Variant.keysVariantOf(variant)) : null;
             boolean buckets = runs.get(0).memory().buckets() != null;
-            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %s | %s | %s | %,d | %.0f (%.0f-%.0f) |%n",
+            BenchStats.Spread withoutDictionary = spread(runs, r -> r.memory().valuesWithoutDictionary());
+            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %s | %s | %s | %,d | %s | %.0f (%.0f-%.0f) |%n",
                     variantName(variant), stored / original, stored, memory,
                     Double.isNaN(noneMemory) ? "-" : String.format(Locale.ROOT, "%.3fx", memory / noneMemory),
                     keysRuns == null ? "-" : String.format(Locale.ROOT, "%.3fx",
@@ -816,6 +820,8 @@ public final class ThroughputBench {
                             spread(runs, r -> r.memory().buckets().entriesPerBucket()).median(),
                             runs.stream().mapToLong(r -> r.memory().buckets().maxEntries()).max().orElse(0)),
                     runs.stream().mapToLong(r -> r.memory().dictionaryBytes()).max().orElse(0),
+                    Variant.parse(variant).dictionary() == null ? "-" : String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)",
+                            withoutDictionary.median(), withoutDictionary.min(), withoutDictionary.max()),
                     spread(runs, r -> r.memory().putMaxMillis()).median(), spread(runs, r -> r.memory().putMaxMillis()).min(),
                     spread(runs, r -> r.memory().putMaxMillis()).max());
         });
