@@ -65,15 +65,19 @@ public final class ThroughputBench {
     record Options(List<String> payloads, Integer records, Integer warmupRecords, List<String> variants, int partitions,
                    int tasks, int rounds, Integer maxPollRecords, int offsetFlushMillis, int lettuceBatch, boolean latency,
                    String latencyCodec, int latencySeconds, int latencySampleEvery, Double latencyRate, Path pluginPath,
-                   int timeoutSeconds, boolean verbose, int redisPauseMillis, Map<String, String> connectorSettings) {
+                   int timeoutSeconds, boolean verbose, int redisPauseMillis, Map<String, String> connectorSettings,
+                   Map<String, String> redisConfig) {
 
         static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
                 + "(a codec name: the connector with compression.codec=<name>; codec+dictionary, e.g. zstd+auto, also sets "
-                + "compression.dictionary) --partitions N (1) --tasks N (1) "
+                + "compression.dictionary; a suffix @buckets, e.g. zstd+auto@buckets, runs it with redis.layout=buckets, "
+                + "redis.bucket.expected.keys = the run's distinct keys) --partitions N (1) --tasks N (1) "
                 + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
                 + "--redis-pause-ms N (0: stall Redis's writes that long, CLIENT PAUSE, once the first key is in) "
                 + "--set key=value (a connector setting, repeatable) "
+                + "--redis-config name=value (a setting of the bench's redis-server, e.g. hash-max-listpack-value=128; "
+                + "repeatable) "
                 + "--lettuce-batch N (500) --latency --latency-codec C (lz4) --latency-seconds N (15) "
                 + "--latency-sample N (every 20th record) --latency-rate R (default: half the codec's measured rate) "
                 + "--plugin-path DIR (target/plugin) --timeout-seconds N (600 per run) --verbose";
@@ -98,6 +102,7 @@ public final class ThroughputBench {
             int timeout = 600;
             int redisPauseMillis = 0;
             Map<String, String> connectorSettings = new java.util.LinkedHashMap<>();
+            Map<String, String> redisConfig = new java.util.LinkedHashMap<>();
             boolean verbose = false;
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
@@ -129,6 +134,7 @@ public final class ThroughputBench {
                     case "--timeout-seconds" -> timeout = Integer.parseInt(value);
                     case "--redis-pause-ms" -> redisPauseMillis = Integer.parseInt(value);
                     case "--set" -> connectorSettings.put(value.substring(0, value.indexOf('=')), value.substring(value.indexOf('=') + 1));
+                    case "--redis-config" -> redisConfig.put(value.substring(0, value.indexOf('=')), value.substring(value.indexOf('=') + 1));
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "; " + USAGE);
                 }
             }
@@ -137,9 +143,14 @@ public final class ThroughputBench {
                     throw new IllegalArgumentException("--payload is heartbeat, log or both, not " + payload);
                 }
             }
+            variants.forEach(Variant::parse);
+            if (Variant.parse(latencyCodec).buckets()) {
+                throw new IllegalArgumentException("--latency-codec " + latencyCodec + ": the latency run reads plain keys; "
+                        + "give a codec without @buckets");
+            }
             return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
                     latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose,
-                    redisPauseMillis, connectorSettings);
+                    redisPauseMillis, connectorSettings, redisConfig);
         }
 
         int records(String payload) {
@@ -148,6 +159,35 @@ public final class ThroughputBench {
 
         int warmupRecords(String payload) {
             return warmupRecords != null ? warmupRecords : Math.max(1000, records(payload) / 5);
+        }
+    }
+
+    /**
+     * A variant as named on the command line: {@code noop}, {@code lettuce}, or the connector as
+     * {@code codec[+dictionary][@keys|@buckets]} ({@code zstd+auto@buckets}: compression.codec=zstd,
+     * compression.dictionary=auto, redis.layout=buckets).
+     */
+    record Variant(String codec, String dictionary, boolean buckets) {
+
+        static Variant parse(String variant) {
+            String[] codecAndLayout = variant.split("@", 2);
+            String layout = codecAndLayout.length > 1 ? codecAndLayout[1] : "keys";
+            if (!layout.equals("keys") && !layout.equals("buckets")) {
+                throw new IllegalArgumentException("variant " + variant + ": the layout after @ is keys or buckets, not " + layout);
+            }
+            String[] codecAndDictionary = codecAndLayout[0].split("\\+", 2);
+            boolean baseline = codecAndLayout[0].equals("noop") || codecAndLayout[0].equals("lettuce");
+            if (baseline && codecAndLayout.length > 1) {
+                throw new IllegalArgumentException("variant " + variant + ": " + codecAndLayout[0] + " has no layout");
+            }
+            return new Variant(codecAndDictionary[0], codecAndDictionary.length > 1 ? codecAndDictionary[1] : null,
+                    layout.equals("buckets"));
+        }
+
+        /** The same codec in the keys layout: what a bucket variant's figures are compared with. */
+        static String keysVariantOf(String variant) {
+            int at = variant.indexOf('@');
+            return at < 0 ? variant : variant.substring(0, at);
         }
     }
 
@@ -196,11 +236,33 @@ public final class ThroughputBench {
 
     /**
      * What a run left in Redis: used_memory over that of the emptied server, per value key; the value bytes stored and
-     * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored.
+     * their originals (the task metrics bytes-encoded-total, bytes-original-total); dictionaries stored, and the values
+     * written without one (values-written-total - values-with-dictionary-total: with compression.dictionary=auto, those
+     * written before the dictionary was stored).
      */
     record Memory(double usedMemoryPerKey, double storedBytesPerValue, double originalBytesPerValue, long dictionaryBytes,
-                  double putMaxMillis) {
-        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0, Double.NaN);
+                  long valuesWithoutDictionary, double putMaxMillis, Buckets buckets) {
+        static final Memory NONE = new Memory(Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN, null);
+    }
+
+    /**
+     * What a run in the bucketed layout left in Redis, read after the clock stopped from every bucket the layout marker
+     * names (HLEN and OBJECT ENCODING each): buckets holding entries, how many of them are listpacks, and why the
+     * others are hashtables: more entries than hash-max-listpack-entries, or a value longer than
+     * hash-max-listpack-value (HVALS of the bucket) that is not compressed with a dictionary (codec id other than 5:
+     * with compression.dictionary=auto, a value written before the dictionary was stored), or only long values that
+     * are; the rest (none found: a long field) are left out.
+     */
+    record Buckets(int count, int used, int listpacks, long entries, long maxEntries, int hashtablesOverEntryLimit,
+                   int hashtablesByValueWithoutDictionary, int hashtablesByDictionaryValue) {
+
+        double listpackShare() {
+            return (double) listpacks / used;
+        }
+
+        double entriesPerBucket() {
+            return (double) entries / used;
+        }
     }
 
     /** Connect's own sink-task metric {@code put-batch-max-time-ms}, the longest put() of the connector's tasks. */
@@ -243,7 +305,7 @@ public final class ThroughputBench {
             // commits every 250 ms rather than every 60 s: the clock stops at the commit, so its interval is the
             // resolution of every figure
             worker.put("offset.flush.interval.ms", Integer.toString(options.offsetFlushMillis()));
-        }); Admin admin = cluster.connect.kafka().createAdminClient()) {
+        }, redis -> options.redisConfig().forEach(redis::config)); Admin admin = cluster.connect.kafka().createAdminClient()) {
             ThroughputBench bench = new ThroughputBench(cluster, admin, options);
             Map<String, Double> latencyCodecRates = new LinkedHashMap<>();
             for (String payload : options.payloads()) {
@@ -293,7 +355,7 @@ public final class ThroughputBench {
 
     Run run(String variant, String label, Workload workload, int records) throws Exception {
         Run run = variant.equals("lettuce") ? runLettuce(label, workload, records) : runConnector(variant, label, workload, records);
-        System.out.printf(Locale.ROOT, "[bench] %-8s %-7s %,9d records in %6.2f s: %,9.0f records/s, worker CPU %6.2f us/record in %s "
+        System.out.printf(Locale.ROOT, "[bench] %-17s %-7s %,9d records in %6.2f s: %,9.0f records/s, worker CPU %6.2f us/record in %s "
                         + "(threads counted %d, ended before the end %d), heap max %,d MB, in flight at most %,d records / %,d KB%n",
                 variant, label, records,
                 run.nanos() / 1e9, run.recordsPerSecond(), run.workerCpuMicros(), run.cpu().nanosByGroup().keySet(),
@@ -314,11 +376,11 @@ public final class ThroughputBench {
 
     /** The connector (a codec name) or the do-nothing sink ("noop") over a fresh topic, timed to the last commit. */
     private Run runConnector(String variant, String label, Workload workload, int records) throws Exception {
-        String name = "tb-" + workload.payload() + "-" + variant.replace('+', '_') + "-" + label; // a topic name has no +
+        String name = runName(workload.payload(), variant, label);
         Map<TopicPartition, Long> endOffsets = produce(name, workload, records);
         cluster.redisClient.flushAll();
         long usedMemoryEmpty = cluster.redisClient.usedMemory();
-        Map<String, String> config = connectorConfig(name, variant);
+        Map<String, String> config = connectorConfig(name, variant, records);
         CpuMeter meter = CpuMeter.start(sinkThreads(name), CPU_SAMPLE_MILLIS);
         long redisCpuBefore = redisCpuNanos();
         long began = System.nanoTime();
@@ -338,22 +400,100 @@ public final class ThroughputBench {
         // dictionaries and their pointers (compression.dictionary=auto) live beside the values
         long dictionaryKeys = cluster.redisClient.keys(DICTIONARY_PREFIX + ":*").size();
         long keys = cluster.redisClient.dbsize() - dictionaryKeys;
+        boolean buckets = !variant.equals("noop") && Variant.parse(variant).buckets();
         long expectedKeys = variant.equals("noop") ? 0 : records;
-        if (keys != expectedKeys) {
+        if (!buckets && keys != expectedKeys) {
             throw new IllegalStateException(name + ": Redis holds " + keys + " keys, expected " + expectedKeys);
         }
         Memory memory = Memory.NONE;
         if (!variant.equals("noop")) {
             long usedMemory = cluster.redisClient.usedMemory() - usedMemoryEmpty;
+            // after used_memory: the reads of every bucket must not count in it
+            Buckets layout = buckets ? inspectBuckets(name, records, keys) : null;
             double written = ConnectAndRedis.taskMetric(name, "values-written-total");
             memory = new Memory((double) usedMemory / records,
                     ConnectAndRedis.taskMetric(name, "bytes-encoded-total") / written,
                     ConnectAndRedis.taskMetric(name, "bytes-original-total") / written,
-                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"), putMaxMillis(name));
+                    (long) ConnectAndRedis.taskMetric(name, "dictionary-bytes-stored-total"),
+                    (long) (written - ConnectAndRedis.taskMetric(name, "values-with-dictionary-total")), putMaxMillis(name), layout);
         }
         deleteConnector(name);
         cluster.connect.kafka().deleteTopic(name);
         return new Run(variant, records, committed - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu, memory);
+    }
+
+    /**
+     * The topic and connector name of a run. The topic is part of every key (key.template=${topic}:${key}), and with
+     * buckets every byte of the key is in the entry, so the name has the same length for every variant (its index in
+     * --variants, not its name): a longer variant name would otherwise cost its variant a few bytes per key.
+     */
+    private String runName(String payload, String variant, String label) {
+        int index = options.variants().indexOf(variant);
+        return "tb-" + payload + "-" + label + "-v" + (index < 0 ? "x" : Integer.toString(index));
+    }
+
+    private static String bucketPrefix(String name) {
+        return name + ":b:";
+    }
+
+    /**
+     * Reads every bucket the layout marker names (HLEN, OBJECT ENCODING); checks that they hold exactly the run's
+     * {@code records} entries and that Redis holds nothing else but the marker ({@code keys}: the keys in Redis but
+     * the dictionaries).
+     */
+    private Buckets inspectBuckets(String name, int records, long keys) {
+        String prefix = bucketPrefix(name);
+        String marker = cluster.redisClient.getString(prefix + "layout");
+        java.util.regex.Matcher count = marker == null ? null : java.util.regex.Pattern.compile("\\bcount=(\\d+)").matcher(marker);
+        if (count == null || !count.find()) {
+            throw new IllegalStateException(name + ": no layout marker with a count at " + prefix + "layout: " + marker);
+        }
+        int buckets = Integer.parseInt(count.group(1));
+        long entryLimit = Long.parseLong(cluster.redisClient.configGet("hash-max-listpack-entries"));
+        int used = 0;
+        int listpacks = 0;
+        int overEntryLimit = 0;
+        int byValueWithoutDictionary = 0;
+        int byDictionaryValue = 0;
+        int valueLimit = Integer.parseInt(cluster.redisClient.configGet("hash-max-listpack-value"));
+        long entries = 0;
+        long maxEntries = 0;
+        for (int i = 0; i < buckets; i++) {
+            String bucket = prefix + i;
+            long length = (Long) cluster.redisClient.command("HLEN", bucket);
+            if (length == 0) {
+                continue;
+            }
+            used++;
+            entries += length;
+            maxEntries = Math.max(maxEntries, length);
+            String encoding = new String((byte[]) cluster.redisClient.command("OBJECT", "ENCODING", bucket), StandardCharsets.UTF_8);
+            if (encoding.equals("listpack") || encoding.equals("ziplist")) {
+                listpacks++;
+            } else if (length > entryLimit) {
+                overEntryLimit++;
+            } else {
+                boolean withoutDictionary = false;
+                boolean withDictionary = false;
+                for (Object value : (List<?>) cluster.redisClient.command("HVALS", bucket)) {
+                    byte[] bytes = (byte[]) value;
+                    if (bytes.length > valueLimit) {
+                        boolean dictionary = bytes.length > 1 && (bytes[1] & 0xF0) >> 4 == 5;
+                        withDictionary |= dictionary;
+                        withoutDictionary |= !dictionary;
+                    }
+                }
+                byValueWithoutDictionary += withoutDictionary ? 1 : 0;
+                byDictionaryValue += withDictionary && !withoutDictionary ? 1 : 0;
+            }
+        }
+        if (entries != records || keys != used + 1) {
+            throw new IllegalStateException(name + ": " + buckets + " buckets hold " + entries + " entries in " + used
+                    + " hashes, expected " + records + "; Redis holds " + keys + " keys besides dictionaries, expected the "
+                    + used + " buckets and the marker");
+        }
+        return new Buckets(buckets, used, listpacks, entries, maxEntries, overEntryLimit, byValueWithoutDictionary,
+                byDictionaryValue);
     }
 
     /** Stalls Redis's writes for --redis-pause-ms once the first key is in, so the bound on writes in flight is met. */
@@ -373,17 +513,30 @@ public final class ThroughputBench {
     }
 
     Map<String, String> connectorConfig(String name, String variant) {
+        return connectorConfig(name, variant, 0);
+    }
+
+    /** {@code distinctKeys}: what a bucket variant sizes its buckets for (redis.bucket.expected.keys). */
+    Map<String, String> connectorConfig(String name, String variant, int distinctKeys) {
         Map<String, String> config = cluster.sinkConfig(name);
         config.put("tasks.max", Integer.toString(options.tasks()));
         if (variant.equals("noop")) {
             // the same converters as the connector's; the redis settings are ignored
             config.put("connector.class", NoopSinkConnector.class.getName());
         } else {
-            // "zstd+auto": compression.codec=zstd, compression.dictionary=auto
-            String[] codecAndDictionary = variant.split("\\+", 2);
-            config.put("compression.codec", codecAndDictionary[0]);
-            if (codecAndDictionary.length > 1) {
-                config.put("compression.dictionary", codecAndDictionary[1]);
+            // "zstd+auto@buckets": compression.codec=zstd, compression.dictionary=auto, redis.layout=buckets
+            Variant parsed = Variant.parse(variant);
+            config.put("compression.codec", parsed.codec());
+            if (parsed.dictionary() != null) {
+                config.put("compression.dictionary", parsed.dictionary());
+            }
+            if (parsed.buckets()) {
+                if (distinctKeys < 1) {
+                    throw new IllegalArgumentException(variant + ": a bucket variant needs the number of distinct keys");
+                }
+                config.put("redis.layout", "buckets");
+                config.put("redis.bucket.prefix", bucketPrefix(name));
+                config.put("redis.bucket.expected.keys", Integer.toString(distinctKeys));
             }
             config.putAll(options.connectorSettings());
         }
@@ -591,18 +744,24 @@ public final class ThroughputBench {
                 + "offset.flush.interval.ms=%d, committed offsets read every %d ms; max.poll.records %s; lettuce: "
                 + "pipelined SET, batches of %d, no Kafka%n", options.offsetFlushMillis(), COMMIT_POLL_MILLIS,
                 options.maxPollRecords() == null ? "the worker's default" : options.maxPollRecords(), options.lettuceBatch());
-        System.out.println("| variant | records/s | vs noop | worker CPU us/record | vs noop | task or sender | lettuce "
-                + "| consumer | redis-server us/record | JVM us/record | heap max MB | in flight max (records, KB) |");
-        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        System.out.printf(Locale.ROOT, "redis-server: hash-max-listpack-entries %s, hash-max-listpack-value %s%s%n",
+                cluster.redisClient.configGet("hash-max-listpack-entries"), cluster.redisClient.configGet("hash-max-listpack-value"),
+                options.redisConfig().isEmpty() ? " (its defaults)" : " (--redis-config " + options.redisConfig() + ")");
+        System.out.println("| variant | records/s | vs noop | vs keys layout | worker CPU us/record | vs noop | task or sender "
+                + "| lettuce | consumer | redis-server us/record | JVM us/record | heap max MB | in flight max (records, KB) |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (Map.Entry<String, List<Run>> entry : byVariant.entrySet()) {
             List<Run> runs = entry.getValue();
             BenchStats.Spread rate = spread(runs, Run::recordsPerSecond);
+            List<Run> keysRuns = entry.getKey().contains("@") ? byVariant.get(Variant.keysVariantOf(entry.getKey())) : null;
             BenchStats.Spread cpu = spread(runs, Run::workerCpuMicros);
             double redis = runs.stream().allMatch(r -> r.redisCpuNanos() >= 0)
                     ? spread(runs, r -> r.micros(r.redisCpuNanos())).median() : Double.NaN;
-            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %s | %.2f (%.2f-%.2f) | %s | %.2f | %.2f | %.2f | %s | %.2f | %,d | %,d, %,d |%n",
+            System.out.printf(Locale.ROOT, "| %s | %,.0f (%,.0f-%,.0f) | %s | %s | %.2f (%.2f-%.2f) | %s | %.2f | %.2f | %.2f | %s | %.2f | %,d | %,d, %,d |%n",
                     variantName(entry.getKey()), rate.median(), rate.min(), rate.max(),
                     noopRate == null ? "-" : String.format(Locale.ROOT, "%.2fx", rate.median() / noopRate.median()),
+                    keysRuns == null ? "-" : String.format(Locale.ROOT, "%.2fx",
+                            rate.median() / spread(keysRuns, Run::recordsPerSecond).median()),
                     cpu.median(), cpu.min(), cpu.max(),
                     noopCpu == null ? "-" : String.format(Locale.ROOT, "%.2fx", cpu.median() / noopCpu.median()),
                     spread(runs, r -> r.groupMicros("task") + r.groupMicros("sender")).median(),
@@ -638,8 +797,9 @@ public final class ThroughputBench {
         double noneMemory = none == null ? Double.NaN : spread(none, r -> r.memory().usedMemoryPerKey()).median();
         System.out.println();
         System.out.println("| variant | value bytes stored / original | stored B per value | Redis used_memory B per key "
-                + "| vs none | dictionaries stored (B) | put() max ms |");
-        System.out.println("|---|--:|--:|--:|--:|--:|--:|");
+                + "(buckets: per entry) | vs none | vs keys layout | listpack buckets | entries per bucket, mean (max) "
+                + "| dictionaries stored (B) | values written without dictionary | put() max ms |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         byVariant.forEach((variant, runs) -> {
             if (variant.equals("noop") || variant.equals("lettuce")) {
                 return;
@@ -647,17 +807,48 @@ public final class ThroughputBench {
             double stored = spread(runs, r -> r.memory().storedBytesPerValue()).median();
             double original = spread(runs, r -> r.memory().originalBytesPerValue()).median();
             double memory = spread(runs, r -> r.memory().usedMemoryPerKey()).median();
-            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %,d | %.0f (%.0f-%.0f) |%n", variantName(variant),
-                    stored / original, stored, memory,
+            List<Run> keysRuns = variant.contains("@") ? byVariant.get(Variant.keysVariantOf(variant)) : null;
+            boolean buckets = runs.get(0).memory().buckets() != null;
+            BenchStats.Spread withoutDictionary = spread(runs, r -> r.memory().valuesWithoutDictionary());
+            System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f | %.1f | %s | %s | %s | %s | %,d | %s | %.0f (%.0f-%.0f) |%n",
+                    variantName(variant), stored / original, stored, memory,
                     Double.isNaN(noneMemory) ? "-" : String.format(Locale.ROOT, "%.3fx", memory / noneMemory),
+                    keysRuns == null ? "-" : String.format(Locale.ROOT, "%.3fx",
+                            memory / spread(keysRuns, r -> r.memory().usedMemoryPerKey()).median()),
+                    !buckets ? "-" : listpackColumn(runs),
+                    !buckets ? "-" : String.format(Locale.ROOT, "%.1f (%d)",
+                            spread(runs, r -> r.memory().buckets().entriesPerBucket()).median(),
+                            runs.stream().mapToLong(r -> r.memory().buckets().maxEntries()).max().orElse(0)),
                     runs.stream().mapToLong(r -> r.memory().dictionaryBytes()).max().orElse(0),
+                    Variant.parse(variant).dictionary() == null ? "-" : String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)",
+                            withoutDictionary.median(), withoutDictionary.min(), withoutDictionary.max()),
                     spread(runs, r -> r.memory().putMaxMillis()).median(), spread(runs, r -> r.memory().putMaxMillis()).min(),
                     spread(runs, r -> r.memory().putMaxMillis()).max());
         });
-        System.out.println("(used_memory: the server's growth over the emptied server, divided by the value keys; it "
-                + "includes the dictionaries. Stored bytes: header included, the mean over the run, so with a dictionary it "
+        System.out.println("(used_memory: the server's growth over the emptied server, divided by the value keys, or with "
+                + "buckets by the entries (logical keys); it includes the dictionaries and, with buckets, the layout marker. "
+                + "Listpack buckets: OBJECT ENCODING of every bucket holding entries, median share (min-max) over the rounds; "
+                + "for the median round, the hashtables that hold more entries than hash-max-listpack-entries, and of the "
+                + "others those holding a value longer than hash-max-listpack-value that is not compressed with a "
+                + "dictionary (with compression.dictionary=auto: written before the dictionary was stored), or only such "
+                + "values that are. "
+                + "Stored bytes: header included, the mean over the run, so with a dictionary it "
                 + "includes the values written before the dictionary was trained. put() max: Connect's sink-task metric "
                 + "put-batch-max-time-ms over the run, which with a dictionary includes the polls during its training.)");
+    }
+
+    /**
+     * The share of listpack buckets, median (min-max) over the rounds, and for the median round why the hashtables are
+     * hashtables.
+     */
+    private static String listpackColumn(List<Run> runs) {
+        BenchStats.Spread share = spread(runs, r -> r.memory().buckets().listpackShare());
+        Buckets median = runs.stream().map(r -> r.memory().buckets())
+                .filter(b -> b.listpackShare() == share.median()).findFirst().orElseThrow();
+        return String.format(Locale.ROOT, "%.1f%% (%.1f-%.1f) of %,d; hashtables: %,d over the entry limit, %,d by a long "
+                        + "value without dictionary, %,d by a long dictionary value only", 100 * share.median(),
+                100 * share.min(), 100 * share.max(), median.used(), median.hashtablesOverEntryLimit(),
+                median.hashtablesByValueWithoutDictionary(), median.hashtablesByDictionaryValue());
     }
 
     private static BenchStats.Spread spread(List<Run> runs, ToDoubleFunction<Run> metric) {
@@ -668,7 +859,7 @@ public final class ThroughputBench {
         return switch (variant) {
             case "noop" -> "noop (put() does nothing)";
             case "lettuce" -> "lettuce (pipelined SET, no Kafka)";
-            default -> "connector, codec " + variant;
+            default -> "connector, codec " + variant.replace("@buckets", ", buckets");
         };
     }
 

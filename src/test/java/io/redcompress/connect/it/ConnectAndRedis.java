@@ -49,7 +49,15 @@ public final class ConnectAndRedis implements AutoCloseable {
     }
 
     public static ConnectAndRedis start(String name, Consumer<Map<String, String>> workerProps) {
-        RedisServerProcess redis = RedisServerProcess.builder().start();
+        return start(name, workerProps, redis -> { });
+    }
+
+    /** As {@link #start(String, Consumer)}, with redis-server settings of the caller's (a bench's {@code hash-max-listpack-value}). */
+    public static ConnectAndRedis start(String name, Consumer<Map<String, String>> workerProps,
+                                        Consumer<RedisServerProcess.Builder> redisSettings) {
+        RedisServerProcess.Builder redisBuilder = RedisServerProcess.builder();
+        redisSettings.accept(redisBuilder);
+        RedisServerProcess redis = redisBuilder.start();
         Map<String, String> worker = new HashMap<>();
         worker.put("plugin.discovery", "service_load");
         // a worker setting, not the connector's: tests read committed offsets, and waiting 60 s for each commit would

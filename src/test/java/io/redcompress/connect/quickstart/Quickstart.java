@@ -68,6 +68,8 @@ public final class Quickstart {
     private String connectRestUrl;
     private String redisUri;
     private RespClient redis;
+    /** used_memory before the connectors wrote anything: the summary gives the growth over it per key or entry. */
+    private long usedMemoryAtStart;
 
     private Quickstart(Options options) {
         this.options = options;
@@ -125,6 +127,7 @@ public final class Quickstart {
             step("Started redis-server %s (%s) on %s", server.versionString(), server.binary().source(), redisUri);
         }
         toClose.add(0, redis);
+        usedMemoryAtStart = redis.usedMemory();
     }
 
     private void startKafkaAndConnect() {
@@ -241,16 +244,33 @@ public final class Quickstart {
     /** The operator's connector (options.codec) and, beside it, the same stream with zstd and dictionaries. */
     private void startConnectors() throws Exception {
         startConnector(connectorName, options.codec, "${topic}:${key}", dlqTopic, Map.of());
-        step("Created connector %s (codec %s) on topics %s, %s", connectorName, options.codec, heartbeatsTopic, logsTopic);
+        step("Created connector %s (codec %s) on topics %s, %s%s", connectorName, options.codec, heartbeatsTopic, logsTopic,
+                buckets() ? ", in buckets " + bucketPrefix(connectorName) + "<n>" : "");
         if (options.dictionaryDemo) {
             // each of the two tasks sees about half of the 10,000 log lines: sample 500 of them, not the default 2,000,
             // so that most log lines are written after the dictionary is stored
-            startConnector(dictionaryConnectorName(), "zstd", DICTIONARY_KEYS + "${topic}:${key}", dlqTopic + ".zstd",
+            startConnector(dictionaryConnectorName(), "zstd", dictionaryKeyPrefix() + "${topic}:${key}", dlqTopic + ".zstd",
                     Map.of("compression.dictionary", "auto", "compression.dictionary.samples", "500"));
             step("Created connector %s (codec zstd, compression.dictionary=auto: a dictionary per topic, trained on the "
-                    + "first 500 values each task sees) writing the same topics to keys %s<topic>:<key>",
-                    dictionaryConnectorName(), DICTIONARY_KEYS);
+                    + "first 500 values each task sees) writing the same topics to %s", dictionaryConnectorName(),
+                    buckets() ? "buckets " + bucketPrefix(dictionaryConnectorName()) + "<n>" : "keys " + DICTIONARY_KEYS + "<topic>:<key>");
         }
+    }
+
+    private boolean buckets() {
+        return options.layout.equals("buckets");
+    }
+
+    /**
+     * Where the dictionary connector's keys begin. With buckets each connector has buckets of its own, so both write the
+     * same logical keys: a longer one would cost the dictionary connector its extra bytes in every entry.
+     */
+    private String dictionaryKeyPrefix() {
+        return buckets() ? "" : DICTIONARY_KEYS;
+    }
+
+    private static String bucketPrefix(String connector) {
+        return connector + ":b:";
     }
 
     private String dictionaryConnectorName() {
@@ -270,6 +290,12 @@ public final class Quickstart {
         config.put("key.template", keyTemplate);
         config.put("compression.codec", codec);
         config.putAll(extra);
+        if (buckets()) {
+            config.put("redis.layout", "buckets");
+            config.put("redis.bucket.prefix", bucketPrefix(name));
+            // the distinct keys this connector will write: one per device and one per log line
+            config.put("redis.bucket.expected.keys", Integer.toString(Math.min(options.heartbeats, options.devices) + options.logs));
+        }
         config.put("errors.tolerance", "all");
         config.put("errors.deadletterqueue.topic.name", deadLetterTopic);
         config.put("errors.deadletterqueue.topic.replication.factor", "1");
@@ -337,13 +363,13 @@ public final class Quickstart {
         byte[] sampleStored = null;
         try (PluginJars plugin = PluginJars.open(options.pluginPath)) {
             for (String topic : List.of(heartbeatsTopic, logsTopic)) {
-                for (String key : redis.keys(topic + ":*")) {
-                    byte[] stored = redis.get(key);
+                for (Map.Entry<String, byte[]> entry : stored(connectorName, topic + ":").entrySet()) {
+                    byte[] stored = entry.getValue();
                     originalBytes += plugin.decode(stored).length;
                     storedBytes += stored.length;
                     keys++;
                     if (sampleKey == null && topic.equals(heartbeatsTopic)) {
-                        sampleKey = key;
+                        sampleKey = entry.getKey();
                         sampleStored = stored;
                     }
                 }
@@ -356,11 +382,21 @@ public final class Quickstart {
             System.out.printf("Records committed      %,d: %,d written to Redis, %d on the dead-letter topic%n",
                     committed, committed - dead.size(), dead.size());
             System.out.printf("                       (one key per device and per log line: a device's later heartbeats overwrite its earlier ones)%n");
-            System.out.printf("Keys in Redis          %,d%n", keys);
+            if (buckets()) {
+                System.out.printf("Entries in Redis       %,d (hash fields, in %,d buckets %s<n>)%n", keys,
+                        bucketsOf(connectorName).size(), bucketPrefix(connectorName));
+            } else {
+                System.out.printf("Keys in Redis          %,d%n", keys);
+            }
             System.out.printf("Bytes before/after     %,d -> %,d (%s, stored/original = %.3f, %.2fx smaller)%n",
                     originalBytes, storedBytes, options.codec, (double) storedBytes / Math.max(1, originalBytes),
                     (double) originalBytes / Math.max(1, storedBytes));
-            System.out.printf("Redis used_memory      %,d bytes%n", redis.usedMemory());
+            long usedMemory = redis.usedMemory();
+            long written = valueKeysOrEntries();
+            System.out.printf("Redis used_memory      %,d bytes: %,d more than before the connectors, %.1f B per %s (%,d %s of %s, "
+                            + "dictionaries included)%n", usedMemory, usedMemory - usedMemoryAtStart,
+                    (double) (usedMemory - usedMemoryAtStart) / Math.max(1, written), buckets() ? "entry" : "key", written,
+                    buckets() ? "entries" : "keys", options.dictionaryDemo ? "both connectors" : "the connector");
             System.out.printf("Dead-letter topic      %d records on %s%n", dead.size(), dlqTopic);
             for (ConsumerRecord<byte[], byte[]> record : dead) {
                 System.out.printf("  %s-%s offset %s, stage %s: %s%n", header(record, "__connect.errors.topic"),
@@ -369,11 +405,16 @@ public final class Quickstart {
                                 header(record, DeadLetterReasons.MESSAGE_HEADER), header(record, DeadLetterReasons.STACKTRACE_HEADER)));
             }
             if (sampleKey != null) {
-                System.out.printf("Read back              %s = %d bytes starting %s%n", sampleKey, sampleStored.length, hex(sampleStored, 12));
+                System.out.printf("Read back              %s%s = %d bytes starting %s%n", buckets()
+                        ? "HGET " + new String(bucketKey(connectorName, sampleKey), StandardCharsets.UTF_8) + " " : "",
+                        sampleKey, sampleStored.length, hex(sampleStored, 12));
                 System.out.printf("Decoded                %s%n", new String(plugin.decode(sampleStored), StandardCharsets.UTF_8));
             }
             if (options.dictionaryDemo) {
                 printComparison(plugin);
+            }
+            if (buckets()) {
+                printBuckets();
             }
             System.out.printf("Took                   %.1f s; %s%n", elapsedNanos / 1e9, complete ? "every record accounted for" : "INCOMPLETE");
             System.out.println("=============================================================");
@@ -382,18 +423,20 @@ public final class Quickstart {
 
     /**
      * The same values under the operator's codec and under zstd with dictionaries: stored bytes against the original,
-     * and what Redis spends per key (MEMORY USAGE, which counts the key, the value and Redis's own overhead).
+     * and what Redis spends per key (MEMORY USAGE, which counts the key, the value and Redis's own overhead). With
+     * buckets, a bucket holds both topics' entries, so memory is given per connector ({@link #printBuckets()}).
      */
     private void printComparison(PluginJars plugin) {
         java.util.function.UnaryOperator<byte[]> decoder = plugin.decoder(id -> redis.get(DICTIONARY_PREFIX + ":" + id));
-        System.out.println("Per key in Redis        stored/original  MEMORY USAGE B/key  keys");
+        System.out.println(buckets() ? "Per entry in Redis      stored/original  (memory: see Buckets)  entries"
+                : "Per key in Redis        stored/original  MEMORY USAGE B/key  keys");
         for (String topic : List.of(heartbeatsTopic, logsTopic)) {
             String kind = topic.equals(heartbeatsTopic) ? "heartbeats" : "logs";
-            KeysFigures plain = figures(topic + ":*", decoder);
-            KeysFigures zstd = figures(DICTIONARY_KEYS + topic + ":*", decoder);
-            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d%n", kind, options.codec, plain.ratio(), plain.memoryPerKey(), plain.keys());
-            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d%n", kind, "zstd+dict", zstd.ratio(), zstd.memoryPerKey(), zstd.keys());
-            System.out.printf("  %-10s %-10s  %15.3f  %18.1f  %,d (written once the dictionary was stored)%n", "", "  of which",
+            KeysFigures plain = figures(stored(connectorName, topic + ":"), decoder);
+            KeysFigures zstd = figures(stored(dictionaryConnectorName(), topic + ":"), decoder);
+            System.out.printf("  %-10s %-10s  %15.3f  %18s  %,d%n", kind, options.codec, plain.ratio(), plain.memoryPerKey(), plain.keys());
+            System.out.printf("  %-10s %-10s  %15.3f  %18s  %,d%n", kind, "zstd+dict", zstd.ratio(), zstd.memoryPerKey(), zstd.keys());
+            System.out.printf("  %-10s %-10s  %15.3f  %18s  %,d (written once the dictionary was stored)%n", "", "  of which",
                     zstd.withDictionary().ratio(), zstd.withDictionary().memoryPerKey(), zstd.withDictionary().keys());
         }
         List<String> dictionaries = redis.keys(DICTIONARY_PREFIX + ":*").stream()
@@ -408,19 +451,28 @@ public final class Quickstart {
             return (double) stored / Math.max(1, original);
         }
 
-        double memoryPerKey() {
-            return (double) memory / Math.max(1, keys);
+        /** MEMORY USAGE per key, formatted; "-" with buckets, whose memory is not per key. */
+        String memoryPerKey() {
+            return memory < 0 ? "-" : String.format("%.1f", (double) memory / Math.max(1, keys));
         }
     }
 
-    /** Decodes every key of {@code pattern} (so each is checked) and adds up its sizes, and those of the keys naming a dictionary. */
-    private KeysFigures figures(String pattern, java.util.function.UnaryOperator<byte[]> decoder) {
+    /**
+     * Decodes every value (so each is checked) and adds up its sizes, and those of the values naming a dictionary;
+     * in the keys layout, with each key's MEMORY USAGE.
+     */
+    private KeysFigures figures(Map<String, byte[]> values, java.util.function.UnaryOperator<byte[]> decoder) {
         long[] all = new long[4];
         long[] dictionary = new long[4];
-        for (String key : redis.keys(pattern)) {
-            byte[] stored = redis.get(key);
+        if (buckets()) {
+            all[3] = Long.MIN_VALUE;
+            dictionary[3] = Long.MIN_VALUE;
+        }
+        for (Map.Entry<String, byte[]> entry : values.entrySet()) {
+            String key = entry.getKey();
+            byte[] stored = entry.getValue();
             long original = decoder.apply(stored).length;
-            long memory = ((Number) redis.command("MEMORY", "USAGE", key)).longValue();
+            long memory = buckets() ? 0 : ((Number) redis.command("MEMORY", "USAGE", key)).longValue();
             boolean named = stored.length > 1 && (stored[1] & 0xF0) >> 4 == 5; // codec id 5: zstd with a dictionary
             for (long[] sums : named ? new long[][] {all, dictionary} : new long[][] {all}) {
                 sums[0]++;
@@ -431,6 +483,109 @@ public final class Quickstart {
         }
         return new KeysFigures(all[0], all[1], all[2], all[3],
                 new KeysFigures(dictionary[0], dictionary[1], dictionary[2], dictionary[3], null));
+    }
+
+    // ---- reading what a connector wrote, in either layout ------------------------------------------
+
+    private final Map<String, Map<String, byte[]>> storedByConnectorAndPrefix = new HashMap<>();
+    private final Map<String, Map<String, Map<String, byte[]>>> bucketsByConnector = new HashMap<>();
+
+    /**
+     * What {@code connector} wrote under logical keys that start with {@code logicalPrefix}: logical key -> stored
+     * value; in the keys layout the key is the Redis key, with buckets the field, read from every bucket.
+     */
+    private Map<String, byte[]> stored(String connector, String logicalPrefix) {
+        return storedByConnectorAndPrefix.computeIfAbsent(connector + " " + logicalPrefix, unused -> {
+            Map<String, byte[]> values = new java.util.TreeMap<>();
+            if (buckets()) {
+                bucketsOf(connector).values().forEach(bucket -> bucket.forEach((field, value) -> {
+                    if (field.startsWith(logicalPrefix)) {
+                        values.put(field, value);
+                    }
+                }));
+            } else {
+                String keyPrefix = connector.equals(dictionaryConnectorName()) ? dictionaryKeyPrefix() : "";
+                for (String key : redis.keys(keyPrefix + logicalPrefix + "*")) {
+                    values.put(key, redis.get(key));
+                }
+            }
+            return values;
+        });
+    }
+
+    /** The value keys, or with buckets the entries, that the connectors wrote. */
+    private long valueKeysOrEntries() {
+        long written = 0;
+        for (String connector : options.dictionaryDemo ? List.of(connectorName, dictionaryConnectorName()) : List.of(connectorName)) {
+            for (String topic : List.of(heartbeatsTopic, logsTopic)) {
+                written += stored(connector, topic + ":").size();
+            }
+        }
+        return written;
+    }
+
+    /** The buckets of a connector (bucket key -> field -> value), as many as its layout marker names; empty ones left out. */
+    private Map<String, Map<String, byte[]>> bucketsOf(String connector) {
+        return bucketsByConnector.computeIfAbsent(connector, unused -> {
+            Map<String, Map<String, byte[]>> buckets = new java.util.TreeMap<>();
+            for (int i = 0; i < bucketCount(connector); i++) {
+                String bucket = bucketPrefix(connector) + i;
+                List<?> reply = (List<?>) redis.command("HGETALL", bucket);
+                Map<String, byte[]> fields = new LinkedHashMap<>();
+                for (int f = 0; f + 1 < reply.size(); f += 2) {
+                    fields.put(new String((byte[]) reply.get(f), StandardCharsets.UTF_8), (byte[]) reply.get(f + 1));
+                }
+                if (!fields.isEmpty()) {
+                    buckets.put(bucket, fields);
+                }
+            }
+            return buckets;
+        });
+    }
+
+    /** The bucket count from the layout marker {@code <prefix>layout} (... count=N ...) that the connector's tasks wrote. */
+    private int bucketCount(String connector) {
+        String marker = redis.getString(bucketPrefix(connector) + "layout");
+        java.util.regex.Matcher count = marker == null ? null : java.util.regex.Pattern.compile("\\bcount=(\\d+)").matcher(marker);
+        if (count == null || !count.find()) {
+            throw new IllegalStateException("no layout marker with a bucket count at " + bucketPrefix(connector) + "layout: " + marker);
+        }
+        return Integer.parseInt(count.group(1));
+    }
+
+    /** The bucket of a logical key, as an application finds it: CRC-32 (IEEE) of the key, unsigned, mod the count. */
+    private byte[] bucketKey(String connector, String logicalKey) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(logicalKey.getBytes(StandardCharsets.UTF_8));
+        return (bucketPrefix(connector) + crc.getValue() % bucketCount(connector)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Per connector: what Redis spends per entry in its buckets (MEMORY USAGE of every bucket, all fields counted, over
+     * its entries), the entries per bucket and the share of buckets Redis keeps as listpacks; a value or field longer
+     * than hash-max-listpack-value turns its whole bucket into a hashtable.
+     */
+    private void printBuckets() {
+        System.out.printf("Buckets                MEMORY USAGE B/entry  entries per bucket (max)  listpack buckets  "
+                + "(hash-max-listpack-value %s, -entries %s)%n", redis.configGet("hash-max-listpack-value"),
+                redis.configGet("hash-max-listpack-entries"));
+        for (String connector : options.dictionaryDemo ? List.of(connectorName, dictionaryConnectorName()) : List.of(connectorName)) {
+            Map<String, Map<String, byte[]>> buckets = bucketsOf(connector);
+            long entries = buckets.values().stream().mapToLong(Map::size).sum();
+            long memory = 0;
+            int listpacks = 0;
+            for (String bucket : buckets.keySet()) {
+                memory += ((Number) redis.command("MEMORY", "USAGE", bucket, "SAMPLES", "0")).longValue();
+                String encoding = new String((byte[]) redis.command("OBJECT", "ENCODING", bucket), StandardCharsets.UTF_8);
+                listpacks += encoding.equals("listpack") || encoding.equals("ziplist") ? 1 : 0;
+            }
+            System.out.printf("  %-20s %20.1f  %17.1f (%d)  %,d of %,d%n",
+                    connector.equals(connectorName) ? options.codec : "zstd+dict", (double) memory / Math.max(1, entries),
+                    (double) entries / Math.max(1, buckets.size()),
+                    buckets.values().stream().mapToInt(Map::size).max().orElse(0), listpacks, buckets.size());
+        }
+        System.out.println("  (a bucket holds heartbeats and log lines alike; one value longer than hash-max-listpack-value, "
+                + "as every ~1.5 KB log line is, makes its whole bucket a hashtable)");
     }
 
     private List<ConsumerRecord<byte[], byte[]>> readDeadLetters(int expected) {
@@ -518,6 +673,7 @@ public final class Quickstart {
         int logs = 10_000;
         int timeoutSeconds = 300;
         boolean dictionaryDemo = true;
+        String layout = "keys";
 
         static Options parse(String[] args) {
             Options options = new Options();
@@ -531,6 +687,8 @@ public final class Quickstart {
                               --plugin-path DIR              the built plugin directory (default target/plugin)
                               --codec lz4|snappy|zstd|gzip|none   (default lz4)
                               --no-dictionary-demo           do not run the second connector (zstd with dictionaries)
+                              --layout keys|buckets          keys: SET per record (default); buckets: redis.layout=buckets,
+                                                             entries in hashes of ~94, memory per entry in the summary
                               --heartbeats N --devices N --logs N  how much sample data (default 20000, 5000, 10000)
                               --timeout-seconds N            how long to wait for the stream (default 300)""");
                     return null;
@@ -552,6 +710,12 @@ public final class Quickstart {
                     case "--devices" -> options.devices = Math.max(1, Integer.parseInt(value));
                     case "--logs" -> options.logs = Integer.parseInt(value);
                     case "--timeout-seconds" -> options.timeoutSeconds = Integer.parseInt(value);
+                    case "--layout" -> {
+                        if (!value.equals("keys") && !value.equals("buckets")) {
+                            throw new IllegalArgumentException("--layout is keys or buckets, not " + value);
+                        }
+                        options.layout = value;
+                    }
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "; see --help");
                 }
             }
