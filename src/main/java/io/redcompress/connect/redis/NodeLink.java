@@ -196,6 +196,9 @@ final class NodeLink implements AutoCloseable {
      */
     static CompletableFuture<Object> fieldWriteReply(List<? extends CompletableFuture<?>> parts, CompletableFuture<Object> main,
                                                      CompletableFuture<List<Long>> expiry) {
+        if (parts.size() == 1 && expiry == null) {
+            return main; // a lone HSET or HDEL, the common write: its own reply, without a derived future per record
+        }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
             if (expiry != null && !List.of(1L).equals(expiry.join())) {
                 throw new UnexpectedReply("HPEXPIRE answered " + expiry.join() + " instead of [1]: the field's "

@@ -54,4 +54,10 @@ class NodeLinkFieldWriteTest {
         pending.complete(0L);
         assertThat(reply.join()).isEqualTo(1L);
     }
+
+    @Test
+    void aLoneCommandIsAnsweredWithItsOwnReply() {
+        CompletableFuture<Object> hset = new CompletableFuture<>();
+        assertThat(NodeLink.fieldWriteReply(List.of(hset), hset, null)).isSameAs(hset);
+    }
 }
