@@ -54,6 +54,45 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
         };
     }
 
+    /**
+     * {@code script numkeys bucket... field value...} for each bucket HSET of the run, for EVAL of
+     * {@link NodeLink#HSET_SCRIPT}.
+     */
+    static BulkArgs scriptFieldsAndValues(byte[] script, List<RedisWrite> writes, int from, int count) {
+        byte[] keys = Integer.toString(count).getBytes(StandardCharsets.US_ASCII);
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 2 + 3 * count;
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                int size = bulkLength(script.length) + bulkLength(keys.length);
+                for (int i = from; i < from + count; i++) {
+                    RedisWrite.SetField set = (RedisWrite.SetField) writes.get(i);
+                    size += bulkLength(set.key().length) + bulkLength(set.field().length) + bulkLength(set.encodedValue().length);
+                }
+                buf.ensureWritable(size);
+                writeBulk(buf, script);
+                writeBulk(buf, keys);
+                for (int i = from; i < from + count; i++) {
+                    writeBulk(buf, writes.get(i).key());
+                }
+                for (int i = from; i < from + count; i++) {
+                    RedisWrite.SetField set = (RedisWrite.SetField) writes.get(i);
+                    writeBulk(buf, set.field());
+                    writeBulk(buf, set.encodedValue());
+                }
+            }
+
+            @Override
+            public String toCommandString() {
+                return "HSET script, " + count + " buckets, fields and values";
+            }
+        };
+    }
+
     /** {@code key value [PX ttl]}, for SET. */
     static BulkArgs set(RedisWrite.SetValue set) {
         byte[] ttl = set.ttlMillis() > 0 ? Long.toString(set.ttlMillis()).getBytes(StandardCharsets.US_ASCII) : null;

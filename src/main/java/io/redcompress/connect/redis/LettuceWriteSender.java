@@ -41,9 +41,10 @@ import io.redcompress.connect.mapping.RedisWrite;
  * also reloads the slot map. A write counts as acknowledged only when the node that executed it said OK and, with
  * redis.wait.replicas, the WAIT that followed it on that node's connection confirmed enough replicas.
  *
- * <p>On a single node (standalone or Sentinel), runs of SETs without expiry go as MSETs ({@link NodeLink}): per-command
- * objects, not Redis, were the client's ceiling. In a cluster every write goes alone, since an MSET must keep to one
- * slot. A refused MSET is retried as single SETs (see {@link #batchFailure}).
+ * <p>On a single node (standalone or Sentinel), runs of SETs without expiry go as MSETs, and runs of bucket HSETs without
+ * expiry as one HSET script ({@link NodeLink}): per-command objects, not Redis, were the client's ceiling. In a cluster
+ * every write goes alone, since an MSET or a script must keep to one slot. A refused batch is retried as single
+ * commands (see {@link #batchFailure}).
  */
 public final class LettuceWriteSender implements RedisWriteSender {
 
@@ -73,8 +74,8 @@ public final class LettuceWriteSender implements RedisWriteSender {
     private final long waitTimeoutMillis;
     private final long redirectWindowNanos;
     private final AtomicInteger inFlight = new AtomicInteger();
-    /** MSET for runs of SETs without expiry, on a single node; off for good once Redis refused one (see batchFailure) */
-    private volatile boolean batchSets;
+    /** MSETs and HSET scripts for runs of writes, on a single node; off for good once Redis refused one (see batchFailure) */
+    private volatile boolean batchWrites;
     private final Map<String, LongAdder> acknowledgedPerNode = new ConcurrentHashMap<>();
 
     LettuceWriteSender(WriteTargets targets, int waitReplicas, long waitTimeoutMillis, Duration redirectWindow) {
@@ -82,7 +83,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
         this.waitReplicas = waitReplicas;
         this.waitTimeoutMillis = waitTimeoutMillis;
         this.redirectWindowNanos = redirectWindow.toNanos();
-        this.batchSets = !targets.followsRedirects();
+        this.batchWrites = !targets.followsRedirects();
     }
 
     /** Connects to the one server, or to every master of a cluster, before the first pipeline; no checks. */
@@ -251,7 +252,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
 
     private void sendGroup(NodeLink link, Group group, int redirects, Pipeline pipeline, long deadlineNanos) {
         try {
-            NodeLink.Sent sent = link.send(group.writes, group.asking, batchSets, waitReplicas, waitTimeoutMillis);
+            NodeLink.Sent sent = link.send(group.writes, group.asking, batchWrites, waitReplicas, waitTimeoutMillis);
             sent.allDone().thenRun(() -> {
                 try {
                     settleGroup(link.node(), group, sent, redirects, pipeline, deadlineNanos);
@@ -290,8 +291,8 @@ public final class LettuceWriteSender implements RedisWriteSender {
                 continue;
             }
             if (sent.batched().get(k)) {
-                pipeline.complete(index, WriteResult.failed(write, batchFailure(node, error), "on " + node + ": MSET "
-                        + "failed: " + describe(error), error));
+                pipeline.complete(index, WriteResult.failed(write, batchFailure(node, error, write), "on " + node + ": "
+                        + NodeLink.batchCommand(write) + " failed: " + describe(error), error));
                 continue;
             }
             Redirect redirect = targets.followsRedirects() ? Redirect.of(error) : null;
@@ -321,21 +322,22 @@ public final class LettuceWriteSender implements RedisWriteSender {
     }
 
     /**
-     * How a refused MSET counts for each write it carried. A refusal that is about a record or a setting (a key outside
-     * the ACL user's patterns, a user who may run SET but not MSET) cannot be pinned on one record: the writes are to be
-     * sent again ({@link FailureKind#RESEND}: the partition is rewound to the first of them, without a backoff and
-     * without counting as a retry), and from then on this sender writes with one SET per record, whose replies name the
-     * record or the setting. A transient refusal (OOM, LOADING) stays transient.
+     * How a refused batch (MSET or HSET script) counts for each write it carried. A refusal that is about a record or a
+     * setting (a key outside the ACL user's patterns, a user who may run SET but not MSET or EVAL, a bucket holding
+     * another type) cannot be pinned on one record: the writes are to be sent again ({@link FailureKind#RESEND}: the
+     * partition is rewound to the first of them, without a backoff and without counting as a retry), and from then on
+     * this sender writes with one command per record, whose replies name the record or the setting. A transient refusal
+     * (OOM, LOADING) stays transient; a script stopped by one stays partly applied, and is sent again whole.
      */
-    private FailureKind batchFailure(String node, Throwable error) {
-        FailureKind kind = ReplyClassifier.classify(error);
+    private FailureKind batchFailure(String node, Throwable error, RedisWrite write) {
+        FailureKind kind = ReplyClassifier.classify(error, write);
         if (kind == FailureKind.TRANSIENT) {
             return FailureKind.TRANSIENT;
         }
-        if (batchSets) {
-            batchSets = false;
-            log.info("Redis at {} refused an MSET ({}); writing with one SET per record from now on, so that its replies "
-                    + "name the record or setting concerned", node, describe(error));
+        if (batchWrites) {
+            batchWrites = false;
+            log.info("Redis at {} refused a batch of writes ({}); writing with one command per record from now on, so "
+                    + "that its replies name the record or setting concerned", node, describe(error));
         }
         return FailureKind.RESEND;
     }
@@ -364,7 +366,7 @@ public final class LettuceWriteSender implements RedisWriteSender {
 
     private static WriteResult checkReply(RedisWrite write, Object reply, boolean batched) {
         if ((batched || write instanceof RedisWrite.SetValue) && !OK.equals(reply)) {
-            return WriteResult.failed(write, FailureKind.TRANSIENT, (batched ? "MSET" : "SET") + " answered " + reply
+            return WriteResult.failed(write, FailureKind.TRANSIENT, (batched ? NodeLink.batchCommand(write) : "SET") + " answered " + reply
                     + " instead of OK", null);
         }
         return WriteResult.acknowledged(write);

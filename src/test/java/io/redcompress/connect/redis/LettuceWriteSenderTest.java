@@ -91,7 +91,11 @@ class LettuceWriteSenderTest {
                     // its previous bucket's HDEL fails, the HDEL of its bucket succeeds: not acknowledged
                     new RedisWrite.DeleteField(id, bytes("b:1"), bytes("k9"), bytes("b:wrongtype")));
             try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
-                List<WriteResult> results = send(sender, writes);
+                List<WriteResult> batched = send(sender, writes);
+                assertThat(batched).extracting(WriteResult::isAcknowledged).containsExactly(true, true, true, false, false, false);
+                assertThat(batched.subList(3, 5)).as("the HSET script that met the string cannot say which write it was")
+                        .allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.RESEND));
+                List<WriteResult> results = send(sender, writes); // sent again, the way the task does, one HSET each
                 assertThat(results).extracting(WriteResult::isAcknowledged).containsExactly(true, true, true, true, false, false);
                 assertThat(results.get(4).reason()).contains("WRONGTYPE", "redis.bucket.prefix");
                 assertThat(results.get(4).failure()).as("another writer's key under the prefix").isEqualTo(FailureKind.FATAL);
@@ -123,6 +127,46 @@ class LettuceWriteSenderTest {
                 }
             }
         }
+    }
+
+    @Test
+    void runsOfBucketHsetsGoAsOneScriptWithTheEffectOfTheWritesInOrder() throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.builder().start();
+             RespClient client = redis.client()) {
+            RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri()));
+            List<RedisWrite> writes = new java.util.ArrayList<>();
+            long offset = 0;
+            for (int i = 0; i < 2000; i++) {
+                writes.add(field(offset++, "b:" + i % 37, "k" + i, "v" + i)); // more than one script's worth
+            }
+            writes.add(field(offset++, "b:dup", "k", "first"));
+            writes.add(field(offset++, "b:dup", "k", "second"));
+            writes.add(new RedisWrite.DeleteField(new RecordId("t", 0, offset++), bytes("b:dup"), bytes("gone"), null));
+            writes.add(field(offset++, "b:dup", "gone", "back"));
+            client.command("HSET", "b:dup", "gone", "stale");
+            client.command("CONFIG", "RESETSTAT");
+            try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
+                List<WriteResult> results = send(sender, writes);
+                assertThat(results).hasSize(writes.size()).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+                assertThat(results).extracting(WriteResult::write).containsExactlyElementsOf(writes);
+            }
+            for (int i = 0; i < 2000; i += 333) {
+                assertThat(new String((byte[]) client.command("HGET", "b:" + i % 37, "k" + i), StandardCharsets.UTF_8)).isEqualTo("v" + i);
+            }
+            long fields = 0;
+            for (int b = 0; b < 37; b++) {
+                fields += (Long) client.command("HLEN", "b:" + b);
+            }
+            assertThat(fields).isEqualTo(2000);
+            assertThat(new String((byte[]) client.command("HGET", "b:dup", "k"), StandardCharsets.UTF_8)).isEqualTo("second");
+            assertThat(new String((byte[]) client.command("HGET", "b:dup", "gone"), StandardCharsets.UTF_8)).isEqualTo("back");
+            String stats = new String((byte[]) client.command("INFO", "commandstats"), StandardCharsets.UTF_8);
+            assertThat(stats).as("the 2,000 HSETs went in a few scripts").containsPattern("cmdstat_eval:calls=[4-9],");
+        }
+    }
+
+    private static RedisWrite.SetField field(long offset, String bucket, String field, String value) {
+        return new RedisWrite.SetField(new RecordId("t", 0, offset), bytes(bucket), bytes(field), bytes(value), value.length(), 0);
     }
 
     @Test
@@ -184,17 +228,28 @@ class LettuceWriteSenderTest {
 
     @Test
     void aUserWhoMayNotRunMsetIsWrittenForWithSet() throws Exception {
+        assertWrittenOneByOneForAUserWithout("-mset", List.of(set(0, "k1", "a", 0), set(1, "k2", "b", 0)), "k2");
+    }
+
+    @Test
+    void aUserWhoMayNotRunScriptsIsWrittenForWithHset() throws Exception {
+        assertWrittenOneByOneForAUserWithout("-eval", List.of(field(0, "b:1", "k1", "a"), field(1, "b:2", "k2", "b")), "b:2");
+    }
+
+    /** The batch is refused, sent again (RESEND), and then goes through one command per write. */
+    private static void assertWrittenOneByOneForAUserWithout(String commandRule, List<RedisWrite> writes, String lastKey)
+            throws Exception {
         try (RedisServerProcess redis = RedisServerProcess.builder().start();
              RespClient admin = redis.client()) {
-            admin.command("ACL", "SETUSER", "devices", "on", ">pw", "~*", "+@all", "-mset");
+            admin.command("ACL", "SETUSER", "devices", "on", ">pw", "~*", "+@all", commandRule);
             RedisSinkConfig config = new RedisSinkConfig(Map.of("redis.uri", redis.uri(), "redis.username", "devices",
                     "redis.password", "pw"));
-            List<RedisWrite> writes = List.of(set(0, "k1", "a", 0), set(1, "k2", "b", 0));
             try (LettuceWriteSender sender = LettuceWriteSender.connect(config)) {
                 assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.failure()).isEqualTo(FailureKind.RESEND));
                 assertThat(send(sender, writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
             }
             assertThat(admin.dbsize()).isEqualTo(2);
+            assertThat(admin.exists(lastKey)).isTrue();
         }
     }
 }
