@@ -12,6 +12,7 @@ import io.redcompress.connect.config.NullValueBehavior;
 import io.redcompress.connect.config.RedisLayout;
 import io.redcompress.connect.config.RedisMode;
 import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.config.WriteCommand;
 import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
@@ -38,6 +39,7 @@ final class ConfigurationCheck {
         }
         compressionLevelProblem(config).ifPresent(problems::add);
         bucketProblem(config).ifPresent(problems::add);
+        commandProblem(config).ifPresent(problems::add);
         if (config.dictionaryMode().enabled() && config.codec() != Codec.ZSTD) {
             problems.add(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, RedisSinkConfig.COMPRESSION_DICTIONARY + "="
                     + config.dictionaryMode() + " needs " + RedisSinkConfig.COMPRESSION_CODEC + "=zstd (it is "
@@ -84,6 +86,30 @@ final class ConfigurationCheck {
                     + RedisSinkConfig.REDIS_BUCKET_COUNT + " (the number of buckets) and " + RedisSinkConfig.REDIS_BUCKET_EXPECTED_KEYS
                     + " (how many keys the topics hold, from which the count is derived)" + (count ? "; both are set" : "")
                     + "."));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Options of one command set with another, and commands the bucketed layout cannot carry. */
+    private static java.util.Optional<Problem> commandProblem(RedisSinkConfig config) {
+        WriteCommand command = config.command();
+        String current = RedisSinkConfig.REDIS_COMMAND + "=" + command;
+        if (command != WriteCommand.SET && config.layout() == RedisLayout.BUCKETS) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_LAYOUT, RedisSinkConfig.REDIS_LAYOUT
+                    + "=buckets packs values into hash fields, which " + current + " does not write: use "
+                    + RedisSinkConfig.REDIS_LAYOUT + "=keys, or " + RedisSinkConfig.REDIS_COMMAND + "=set."));
+        }
+        if (config.listMaxLength() > 0 && !command.isList()) {
+            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_LIST_MAX_LENGTH, RedisSinkConfig.REDIS_LIST_MAX_LENGTH
+                    + " caps lists, which " + current + " does not write: set it with rpush or lpush, or leave it at 0."));
+        }
+        if (command != WriteCommand.XADD) {
+            String streamOption = config.streamMaxLength() > 0 ? RedisSinkConfig.REDIS_STREAM_MAX_LENGTH
+                    : !config.streamExtraFields().isEmpty() ? RedisSinkConfig.REDIS_STREAM_EXTRA_FIELDS : null;
+            if (streamOption != null) {
+                return java.util.Optional.of(new Problem(streamOption, streamOption + " is about streams, which " + current
+                        + " does not write: set it with " + RedisSinkConfig.REDIS_COMMAND + "=xadd, or remove it."));
+            }
         }
         return java.util.Optional.empty();
     }

@@ -33,6 +33,7 @@ import io.redcompress.connect.mapping.UndecodableRecordException;
 import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.mapping.WriteLayout;
 import io.redcompress.connect.metrics.SinkMetrics;
+import io.redcompress.connect.pipeline.AppendSequence;
 import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
 import io.redcompress.connect.pipeline.PartitionFailure;
@@ -77,6 +78,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private PartitionBackoff backoff;
     private InFlightLimits inFlightLimits;
     private PartitionPauses pauses;
+    private final AppendSequence appendSequence = new AppendSequence();
     /** Failures preCommit() found, rewound by the next put(): see preCommit(). */
     private final List<PartitionFailure> failuresFoundAtCommit = new ArrayList<>();
     /** A failure of the task that preCommit() found, thrown by the next put(): see preCommit(). */
@@ -120,7 +122,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         String connector = props.getOrDefault("name", "connector");
         dictionaries = TaskComponents.dictionaries(config, () -> dictionaryStores.apply(config, connector),
                 "redcompress-dictionaries-" + Thread.currentThread().getName()); // the task's thread names its task
-        WriteLayout layout = TaskComponents.writeLayout(config);
+        WriteLayout layout = TaskComponents.writeLayout(config, connector);
         mapper = TaskComponents.recordMapper(config, dictionaries, layout);
         deadLetters = DeadLetterReporter.from(context);
         offsets = new OffsetTracker();
@@ -236,6 +238,7 @@ public class RedisCompressedSinkTask extends SinkTask {
             settled(pipelines.settleAll(writesByPartition.keySet()));
             writesByPartition.keySet().removeIf(backoff::isPaused);
         }
+        writesByPartition.replaceAll(appendSequence::chain);
         pipelines.send(writesByPartition);
         inFlightLimits.apply(pipelines);
         logSummaryNowAndThen();
@@ -257,6 +260,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private void retry(List<PartitionFailure> failures) {
         if (!failures.isEmpty()) {
             failures.forEach(f -> metrics.retried());
+            appendSequence.restart(failures.stream().map(PartitionFailure::partition).toList());
             backoff.failed(failures);
         }
     }
@@ -301,6 +305,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         // Connect asked preCommit() for these partitions' offsets just before, which settled what was in flight; what
         // was sent since is abandoned, never committed: the partition's next owner writes it again from the commit
         pipelines.abandon(partitions);
+        appendSequence.restart(partitions);
         failuresFoundAtCommit.removeIf(failure -> partitions.contains(failure.partition()));
         offsets.forget(partitions);
         backoff.forget(partitions);

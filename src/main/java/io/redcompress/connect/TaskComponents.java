@@ -14,8 +14,10 @@ import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.dictionary.DictionaryManager;
 import io.redcompress.connect.dictionary.DictionaryStore;
 import io.redcompress.connect.dictionary.PinnedDictionary;
+import io.redcompress.connect.mapping.AppendLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordMapper;
+import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.mapping.WriteLayout;
 
@@ -60,7 +62,21 @@ final class TaskComponents {
 
     /** Keys of their own, or the buckets redis.layout=buckets asks for. */
     static WriteLayout writeLayout(RedisSinkConfig config) {
-        return config.layout() == RedisLayout.BUCKETS ? WriteLayout.buckets(config.bucketLayout()) : WriteLayout.keys();
+        return writeLayout(config, "connector");
+    }
+
+    /**
+     * Keys of their own, the buckets redis.layout=buckets asks for, or the lists and streams of redis.command; with
+     * exactly once, the high-water marks are the connector's, by its name.
+     */
+    static WriteLayout writeLayout(RedisSinkConfig config, String connector) {
+        String marks = config.exactlyOnceAppends() ? AppendLayout.markPrefix(config.exactlyOnceKeyPrefix(), connector) : null;
+        return switch (config.command()) {
+            case RPUSH -> AppendLayout.list(RedisWrite.AppendCommand.RPUSH, config.listMaxLength(), marks);
+            case LPUSH -> AppendLayout.list(RedisWrite.AppendCommand.LPUSH, config.listMaxLength(), marks);
+            case XADD -> AppendLayout.stream(config.streamMaxLength(), config.streamValueField(), config.streamExtraFields(), marks);
+            case SET -> config.layout() == RedisLayout.BUCKETS ? WriteLayout.buckets(config.bucketLayout()) : WriteLayout.keys();
+        };
     }
 
     /**

@@ -82,6 +82,24 @@ class ConfigurationCheckTest {
     }
 
     @Test
+    void optionsOfAnotherCommandAndCommandsBucketsCannotCarryAreRefusedOnTheKeyToChange() {
+        assertThat(errors(props("redis.command", "xadd", "redis.list.max.length", "10")).get("redis.list.max.length"))
+                .singleElement().asString().contains("caps lists", "redis.command=xadd");
+        assertThat(errors(props("redis.command", "rpush", "redis.stream.max.length", "10")).get("redis.stream.max.length"))
+                .singleElement().asString().contains("redis.command=xadd");
+        assertThat(errors(props("redis.stream.extra.fields", "key")).get("redis.stream.extra.fields")).isNotEmpty();
+        assertThat(errors(props("redis.command", "xadd", "redis.stream.extra.fields", "key,bogus"))
+                .get("redis.stream.extra.fields")).singleElement().asString().contains("header.<name>");
+        assertThat(errors(props("redis.command", "lpush", "redis.layout", "buckets", "redis.bucket.prefix", "b:",
+                "redis.bucket.count", "10")).get("redis.layout")).singleElement().asString().contains("redis.command=lpush");
+        assertThat(startFailure(props("redis.command", "xadd", "redis.list.max.length", "10")))
+                .contains("(config key: redis.list.max.length)");
+        assertThat(errors(props("redis.command", "LPUSH", "redis.list.max.length", "100"))).isEmpty();
+        assertThat(errors(props("redis.command", "xadd", "redis.stream.max.length", "1000",
+                "redis.stream.extra.fields", "key, timestamp, header.trace-id"))).isEmpty();
+    }
+
+    @Test
     void bucketsNeedAPrefixAndExactlyOneWayToTheCount() {
         assertThat(errors(props("redis.layout", "buckets", "redis.bucket.count", "10")).get("redis.bucket.prefix"))
                 .singleElement().asString().contains("needs redis.bucket.prefix");

@@ -1,6 +1,7 @@
 package io.redcompress.connect.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.common.config.AbstractConfig;
@@ -23,6 +24,7 @@ public final class RedisSinkConfig extends AbstractConfig {
     public static final String TLS_GROUP = "TLS";
     public static final String KEYS_VALUES_GROUP = "Keys & values";
     public static final String LAYOUT_GROUP = "Layout";
+    public static final String COMMANDS_GROUP = "Commands";
     public static final String COMPRESSION_GROUP = "Compression";
     public static final String RELIABILITY_GROUP = "Reliability";
     public static final String ERRORS_GROUP = "Errors";
@@ -171,6 +173,56 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "hash-max-listpack-entries=128 (set redis.bucket.count instead for another limit). Over-estimate rather than "
             + "under: a bucket that outgrows its listpack becomes a hashtable for good and costs about twice the memory.";
     private static final String REDIS_BUCKET_EXPECTED_KEYS_DISPLAY = "Expected keys";
+
+    // Commands
+    public static final String REDIS_COMMAND = "redis.command";
+    public static final String REDIS_COMMAND_DEFAULT = WriteCommand.SET.toString();
+    private static final String REDIS_COMMAND_DOC = "The Redis command each record becomes, on the key key.template renders. "
+            + "'set': SET key value (tombstone DEL key; with redis.layout=buckets, HSET into a bucket). 'rpush' / 'lpush': "
+            + "the value appended at the tail / pushed at the head of a list (redis.list.max.length caps it). 'xadd': one "
+            + "stream entry per record, the value in the field redis.stream.value.field, plus redis.stream.extra.fields "
+            + "(redis.stream.max.length trims it). For rpush, lpush and xadd a tombstone deletes the whole list or stream "
+            + "with behavior.on.null.values=delete. Values are in the value format whatever the command (docs/commands.md).";
+    private static final String REDIS_COMMAND_DISPLAY = "Command";
+
+    public static final String REDIS_DELIVERY_GUARANTEE = "redis.delivery.guarantee";
+    public static final String REDIS_DELIVERY_GUARANTEE_DEFAULT = DeliveryGuarantee.EXACTLY_ONCE.toString();
+    private static final String REDIS_DELIVERY_GUARANTEE_DOC = "For rpush, lpush and xadd, which a redelivered record "
+            + "(after a crash, a retried pipeline, a rebalance) would append twice. 'exactly_once': each write goes in one "
+            + "script with a high-water mark of its source partition, kept under redis.exactly.once.key.prefix in the "
+            + "data key's cluster slot; a record at or below the mark is skipped as a duplicate. 'at_least_once': plain "
+            + "commands, faster, and a redelivery appends again. SET, DEL and HSET are idempotent either way.";
+    private static final String REDIS_DELIVERY_GUARANTEE_DISPLAY = "Delivery guarantee";
+
+    public static final String REDIS_EXACTLY_ONCE_KEY_PREFIX = "redis.exactly.once.key.prefix";
+    public static final String REDIS_EXACTLY_ONCE_KEY_PREFIX_DEFAULT = "redcompress:eo:";
+    private static final String REDIS_EXACTLY_ONCE_KEY_PREFIX_DOC = "With redis.delivery.guarantee=exactly_once: where the "
+            + "high-water marks are kept, <prefix><connector name>:{<slot tag>}, one small hash per Redis Cluster slot "
+            + "written to, a field per source partition. The ACL user must be allowed these keys. Deleting them makes the "
+            + "connector take nothing for a duplicate (to write again records at or below the marks on purpose).";
+    private static final String REDIS_EXACTLY_ONCE_KEY_PREFIX_DISPLAY = "Exactly-once key prefix";
+
+    public static final String REDIS_LIST_MAX_LENGTH = "redis.list.max.length";
+    private static final String REDIS_LIST_MAX_LENGTH_DOC = "With rpush or lpush: keep at most this many elements per "
+            + "list, the newest (LTRIM after each push). 0: no cap.";
+    private static final String REDIS_LIST_MAX_LENGTH_DISPLAY = "List max length";
+
+    public static final String REDIS_STREAM_MAX_LENGTH = "redis.stream.max.length";
+    private static final String REDIS_STREAM_MAX_LENGTH_DOC = "With xadd: trim each stream to about this many entries "
+            + "(XADD MAXLEN ~ n: Redis trims whole macro nodes, so a stream may hold somewhat more). 0: no trimming.";
+    private static final String REDIS_STREAM_MAX_LENGTH_DISPLAY = "Stream max length";
+
+    public static final String REDIS_STREAM_VALUE_FIELD = "redis.stream.value.field";
+    public static final String REDIS_STREAM_VALUE_FIELD_DEFAULT = "value";
+    private static final String REDIS_STREAM_VALUE_FIELD_DOC = "With xadd: the entry field that holds the encoded value.";
+    private static final String REDIS_STREAM_VALUE_FIELD_DISPLAY = "Stream value field";
+
+    public static final String REDIS_STREAM_EXTRA_FIELDS = "redis.stream.extra.fields";
+    private static final String REDIS_STREAM_EXTRA_FIELDS_DOC = "With xadd: fields added to each entry after the value, "
+            + "in this order, each named as listed: 'key' (the record key, as text), 'timestamp' (the record timestamp, "
+            + "epoch milliseconds), 'topic', 'partition', 'offset', and 'header.<name>' (that header's value as text; "
+            + "the field is left out when the record has no such header).";
+    private static final String REDIS_STREAM_EXTRA_FIELDS_DISPLAY = "Stream extra fields";
 
     // Compression
     public static final String COMPRESSION_CODEC = "compression.codec";
@@ -356,6 +408,7 @@ public final class RedisSinkConfig extends AbstractConfig {
         addTls(def);
         addKeysAndValues(def);
         addLayout(def);
+        addCommands(def);
         addCompression(def);
         addReliability(def);
         addErrors(def);
@@ -421,6 +474,27 @@ public final class RedisSinkConfig extends AbstractConfig {
                         Range.between(0, REDIS_BUCKET_EXPECTED_KEYS_MAX),
                         Importance.MEDIUM, REDIS_BUCKET_EXPECTED_KEYS_DOC, LAYOUT_GROUP, ++order, Width.SHORT,
                         REDIS_BUCKET_EXPECTED_KEYS_DISPLAY);
+    }
+
+    private static void addCommands(ConfigDef def) {
+        int order = 0;
+        def.define(REDIS_COMMAND, Type.STRING, REDIS_COMMAND_DEFAULT, EnumValidator.of(WriteCommand.class), Importance.HIGH,
+                        REDIS_COMMAND_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_COMMAND_DISPLAY)
+                .define(REDIS_DELIVERY_GUARANTEE, Type.STRING, REDIS_DELIVERY_GUARANTEE_DEFAULT,
+                        EnumValidator.of(DeliveryGuarantee.class), Importance.MEDIUM, REDIS_DELIVERY_GUARANTEE_DOC,
+                        COMMANDS_GROUP, ++order, Width.SHORT, REDIS_DELIVERY_GUARANTEE_DISPLAY)
+                .define(REDIS_EXACTLY_ONCE_KEY_PREFIX, Type.STRING, REDIS_EXACTLY_ONCE_KEY_PREFIX_DEFAULT,
+                        new ConfigDef.NonEmptyString(), Importance.LOW, REDIS_EXACTLY_ONCE_KEY_PREFIX_DOC, COMMANDS_GROUP,
+                        ++order, Width.MEDIUM, REDIS_EXACTLY_ONCE_KEY_PREFIX_DISPLAY)
+                .define(REDIS_LIST_MAX_LENGTH, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                        REDIS_LIST_MAX_LENGTH_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_LIST_MAX_LENGTH_DISPLAY)
+                .define(REDIS_STREAM_MAX_LENGTH, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                        REDIS_STREAM_MAX_LENGTH_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_STREAM_MAX_LENGTH_DISPLAY)
+                .define(REDIS_STREAM_VALUE_FIELD, Type.STRING, REDIS_STREAM_VALUE_FIELD_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.LOW, REDIS_STREAM_VALUE_FIELD_DOC, COMMANDS_GROUP, ++order, Width.SHORT,
+                        REDIS_STREAM_VALUE_FIELD_DISPLAY)
+                .define(REDIS_STREAM_EXTRA_FIELDS, Type.LIST, "", StreamExtraField.VALIDATOR, Importance.LOW,
+                        REDIS_STREAM_EXTRA_FIELDS_DOC, COMMANDS_GROUP, ++order, Width.LONG, REDIS_STREAM_EXTRA_FIELDS_DISPLAY);
     }
 
     private static void addCompression(ConfigDef def) {
@@ -592,6 +666,39 @@ public final class RedisSinkConfig extends AbstractConfig {
             count = BucketLayout.bucketsFor(bucketExpectedKeys());
         }
         return BucketLayout.of(bucketPrefix(), count);
+    }
+
+    public WriteCommand command() {
+        return EnumValidator.parse(WriteCommand.class, REDIS_COMMAND, getString(REDIS_COMMAND));
+    }
+
+    public DeliveryGuarantee deliveryGuarantee() {
+        return EnumValidator.parse(DeliveryGuarantee.class, REDIS_DELIVERY_GUARANTEE, getString(REDIS_DELIVERY_GUARANTEE));
+    }
+
+    /** True when appends go with a high-water mark: an appending command, exactly once. */
+    public boolean exactlyOnceAppends() {
+        return command().appends() && deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
+    }
+
+    public String exactlyOnceKeyPrefix() {
+        return getString(REDIS_EXACTLY_ONCE_KEY_PREFIX);
+    }
+
+    public long listMaxLength() {
+        return getLong(REDIS_LIST_MAX_LENGTH);
+    }
+
+    public long streamMaxLength() {
+        return getLong(REDIS_STREAM_MAX_LENGTH);
+    }
+
+    public String streamValueField() {
+        return getString(REDIS_STREAM_VALUE_FIELD);
+    }
+
+    public List<StreamExtraField> streamExtraFields() {
+        return getList(REDIS_STREAM_EXTRA_FIELDS).stream().map(StreamExtraField::parse).toList();
     }
 
     public NullValueBehavior nullValueBehavior() {

@@ -77,7 +77,7 @@ public final class RecordMapper implements AutoCloseable {
         ZstdDictionary dictionary = dictionaries.forTopic(topic);
         byte[] encoded = encoding.encode(serialized, dictionary);
         dictionaries.encoded(topic, serialized, encoded.length, dictionary);
-        return Optional.of(layout.set(id, key, encoded, serialized.length, ttlMillis));
+        return Optional.of(layout.set(record, id, key, encoded, serialized.length, ttlMillis));
     }
 
     /** What the encoding has done so far (values compressed, attempted, skipped), for metrics. */

@@ -5,7 +5,7 @@ package io.redcompress.connect.mapping;
  * and then encoded in the value format, so nothing downstream can write raw bytes by mistake.
  */
 public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.DeleteKey, RedisWrite.SetField,
-        RedisWrite.DeleteField {
+        RedisWrite.DeleteField, RedisWrite.Append {
 
     RecordId recordId();
 
@@ -44,5 +44,34 @@ public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.Delet
      * the field had under the previous count, deleted from first (see docs/bucketed-layout.md); else null.
      */
     record DeleteField(RecordId recordId, byte[] key, byte[] field, byte[] previousKey) implements RedisWrite {
+    }
+
+    /**
+     * A write that appends (RPUSH, LPUSH, XADD) or, for a tombstone ({@code command} DEL), deletes the list or stream;
+     * sent as one script (docs/commands.md). {@code payload}: the encoded value for a list, the entry's field names
+     * and values for a stream, nothing for DEL. {@code maxLength}: LTRIM / MAXLEN ~ after the append (0: none).
+     * With {@code markKey} (exactly once), the script applies the write only when {@code recordId}'s offset is above
+     * its partition's high-water mark in that key, and only when the mark has reached {@code previousOffset} (the
+     * partition's previous write to the same slot; {@value #ANY_PREVIOUS}: not known), then raises the mark.
+     */
+    record Append(RecordId recordId, byte[] key, AppendCommand command, byte[] encodedValue, int originalLength,
+                  java.util.List<byte[]> payload, long maxLength, long ttlMillis, byte[] markKey, long previousOffset)
+            implements RedisWrite {
+
+        public static final long ANY_PREVIOUS = -1;
+
+        public boolean exactlyOnce() {
+            return markKey != null;
+        }
+
+        public Append withPreviousOffset(long previous) {
+            return new Append(recordId, key, command, encodedValue, originalLength, payload, maxLength, ttlMillis, markKey,
+                    previous);
+        }
+    }
+
+    /** What an {@link Append} does. */
+    enum AppendCommand {
+        RPUSH, LPUSH, XADD, DEL
     }
 }

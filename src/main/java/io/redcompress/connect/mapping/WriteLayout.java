@@ -2,6 +2,8 @@ package io.redcompress.connect.mapping;
 
 import java.util.Arrays;
 
+import org.apache.kafka.connect.sink.SinkRecord;
+
 import io.redcompress.connect.layout.BucketLayout;
 
 /**
@@ -13,6 +15,12 @@ public interface WriteLayout {
     RedisWrite set(RecordId id, byte[] logicalKey, byte[] encodedValue, int originalLength, long ttlMillis);
 
     RedisWrite delete(RecordId id, byte[] logicalKey);
+
+    /** As {@link #set(RecordId, byte[], byte[], int, long)}, for a layout that also takes from the record itself. */
+    default RedisWrite set(SinkRecord record, RecordId id, byte[] logicalKey, byte[] encodedValue, int originalLength,
+                           long ttlMillis) {
+        return set(id, logicalKey, encodedValue, originalLength, ttlMillis);
+    }
 
     /** One Redis key per logical key: SET and DEL. */
     static WriteLayout keys() {

@@ -19,6 +19,7 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
     private static final byte[] PX = "PX".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FIELDS = "FIELDS".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ONE = {'1'};
+    private static final byte[] TWO = {'2'};
 
     BulkArgs() {
         super(ByteArrayCodec.INSTANCE);
@@ -91,6 +92,44 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
                 return "HSET script, " + count + " buckets, fields and values";
             }
         };
+    }
+
+    /** The arguments of {@link NodeLink#APPEND_SCRIPT} for one append. */
+    static BulkArgs append(byte[] script, RedisWrite.Append append) {
+        List<byte[]> args = new java.util.ArrayList<>(10 + append.payload().size());
+        args.add(script);
+        args.add(append.exactlyOnce() ? TWO : ONE);
+        args.add(append.key());
+        if (append.exactlyOnce()) {
+            args.add(append.markKey());
+        }
+        args.add(append.command().name().getBytes(StandardCharsets.US_ASCII));
+        args.add((append.recordId().topic() + "/" + append.recordId().partition()).getBytes(StandardCharsets.UTF_8));
+        args.add(decimal(append.recordId().offset()));
+        args.add(decimal(append.previousOffset()));
+        args.add(decimal(append.maxLength()));
+        args.add(decimal(append.ttlMillis()));
+        args.addAll(append.payload());
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return args.size();
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                args.forEach(arg -> writeBulk(buf, arg));
+            }
+
+            @Override
+            public String toCommandString() {
+                return "append script " + append.command() + (append.exactlyOnce() ? ", exactly once" : "");
+            }
+        };
+    }
+
+    private static byte[] decimal(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** {@code key value [PX ttl]}, for SET. */

@@ -239,7 +239,49 @@ final class NodeLink implements AutoCloseable {
         });
     }
 
+    /**
+     * One append (RPUSH, LPUSH, XADD) or the DEL of a list or stream, with its trim and expiry, in one step; with a mark
+     * key (exactly once), only for a record above its partition's high-water mark in it, which it then raises, and
+     * only once the mark has reached the partition's previous write to the slot (else the error GAP, transient).
+     * Answers 1 when applied, 0 for a duplicate. KEYS: data key [, mark key]; ARGV: command, topic/partition, offset,
+     * previous offset (-1: any), max length, ttl ms, payload.
+     */
+    static final byte[] APPEND_SCRIPT = """
+            local offset = tonumber(ARGV[3])
+            if KEYS[2] then
+              local mark = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '-1')
+              if mark >= offset then return 0 end
+              local previous = tonumber(ARGV[4])
+              if previous >= 0 and mark < previous then
+                return redis.error_reply('GAP ' .. ARGV[2] .. ' offset ' .. ARGV[3] .. ': the previous write of the partition '
+                  .. 'to this slot, offset ' .. ARGV[4] .. ', is not applied (the mark is at ' .. mark .. ')')
+              end
+            end
+            local command, max, key = ARGV[1], tonumber(ARGV[5]), KEYS[1]
+            if command == 'RPUSH' then
+              redis.call('RPUSH', key, ARGV[7])
+              if max > 0 then redis.call('LTRIM', key, -max, -1) end
+            elseif command == 'LPUSH' then
+              redis.call('LPUSH', key, ARGV[7])
+              if max > 0 then redis.call('LTRIM', key, 0, max - 1) end
+            elseif command == 'XADD' then
+              if max > 0 then
+                redis.call('XADD', key, 'MAXLEN', '~', max, '*', unpack(ARGV, 7))
+              else
+                redis.call('XADD', key, '*', unpack(ARGV, 7))
+              end
+            else
+              redis.call('DEL', key)
+            end
+            if command ~= 'DEL' and tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', key, ARGV[6]) end
+            if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+            return 1
+            """.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {
+        if (write instanceof RedisWrite.Append append) {
+            return command(CommandType.EVAL, new IntegerOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.append(APPEND_SCRIPT, append));
+        }
         if (write instanceof RedisWrite.SetValue set) {
             return command(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.set(set));
         }

@@ -41,7 +41,9 @@ final class ReplyClassifier {
             new Rule("ERR", "invalid expire time", FailureKind.FATAL, "lower " + RedisSinkConfig.TTL_MS),
             // a value over proto-max-bulk-len: about this one value
             new Rule("ERR", "string exceeds maximum allowed size", FailureKind.PERMANENT, null),
-            new Rule("ERR", "invalid bulk length", FailureKind.PERMANENT, null));
+            new Rule("ERR", "invalid bulk length", FailureKind.PERMANENT, null),
+            // an RPUSH, LPUSH or XADD to a key holding another type: about this record's key
+            new Rule("WRONGTYPE", "", FailureKind.PERMANENT, null));
 
     /** For writes into buckets, before {@link #RULES}. */
     static final List<Rule> BUCKET_RULES = List.of(

@@ -73,7 +73,6 @@ public final class RedisClusterProcess implements AutoCloseable {
     private static final Duration REDIRECT_DEADLINE = Duration.ofSeconds(20);
     private static final long POLL_MILLIS = 50;
 
-    private static final int[] CRC16_TABLE = crc16Table();
 
     /** A node's role as the node itself reports it ({@code INFO replication}); DOWN when its process is not running. */
     public enum Role {
@@ -422,44 +421,7 @@ public final class RedisClusterProcess implements AutoCloseable {
     }
 
     public static int slotOf(byte[] key) {
-        int open = indexOf(key, (byte) '{', 0);
-        if (open >= 0) {
-            int close = indexOf(key, (byte) '}', open + 1);
-            if (close > open + 1) {
-                return crc16(key, open + 1, close) & (SLOTS - 1);
-            }
-        }
-        return crc16(key, 0, key.length) & (SLOTS - 1);
-    }
-
-    /** CRC16-XMODEM (polynomial 0x1021, initial value 0, not reflected) of {@code data[from, to)}. */
-    static int crc16(byte[] data, int from, int to) {
-        int crc = 0;
-        for (int i = from; i < to; i++) {
-            crc = ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ data[i]) & 0xff]) & 0xffff;
-        }
-        return crc;
-    }
-
-    private static int[] crc16Table() {
-        int[] table = new int[256];
-        for (int i = 0; i < 256; i++) {
-            int crc = i << 8;
-            for (int bit = 0; bit < 8; bit++) {
-                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
-            }
-            table[i] = crc & 0xffff;
-        }
-        return table;
-    }
-
-    private static int indexOf(byte[] data, byte b, int from) {
-        for (int i = from; i < data.length; i++) {
-            if (data[i] == b) {
-                return i;
-            }
-        }
-        return -1;
+        return io.redcompress.connect.layout.RedisSlot.of(key);
     }
 
     /** The master serving the key's slot now, per {@code CLUSTER SLOTS} of a running node. */

@@ -1,0 +1,27 @@
+package io.redcompress.connect.config;
+
+/** The Redis command each record becomes (redis.command). */
+public enum WriteCommand {
+    /** {@code SET key value} (or the bucketed layout's HSET); tombstone DEL. Idempotent. */
+    SET,
+    /** {@code RPUSH key value}: appended at the tail of a list. */
+    RPUSH,
+    /** {@code LPUSH key value}: pushed at the head of a list. */
+    LPUSH,
+    /** {@code XADD key * <value field> value [extra fields]}: one stream entry per record. */
+    XADD;
+
+    /** A write that a redelivery would apply twice: it appends. */
+    public boolean appends() {
+        return this != SET;
+    }
+
+    public boolean isList() {
+        return this == RPUSH || this == LPUSH;
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

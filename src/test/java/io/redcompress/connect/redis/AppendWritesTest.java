@@ -1,0 +1,152 @@
+package io.redcompress.connect.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.redcompress.connect.config.RedisSinkConfig;
+import io.redcompress.connect.config.StreamExtraField;
+import io.redcompress.connect.mapping.AppendLayout;
+import io.redcompress.connect.mapping.RecordId;
+import io.redcompress.connect.mapping.RedisWrite;
+import io.redcompress.connect.pipeline.AppendSequence;
+import io.redcompress.connect.pipeline.PendingWrite;
+import io.redcompress.connect.testing.RedisServerProcess;
+import io.redcompress.connect.testing.RespClient;
+
+/** The append script against a real redis-server: what a redelivery, a gap and a tombstone do to lists and streams. */
+class AppendWritesTest {
+
+    private static final TopicPartition PARTITION = new TopicPartition("t", 0);
+    private static final String MARKS = AppendLayout.markPrefix("redcompress:eo:", "c");
+
+    private static RedisServerProcess redis;
+    private static RespClient client;
+    private static LettuceWriteSender sender;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServerProcess.builder().start();
+        client = redis.client();
+        sender = LettuceWriteSender.connect(new RedisSinkConfig(Map.of("redis.uri", redis.uri())));
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        sender.close();
+        client.close();
+        redis.close();
+    }
+
+    @BeforeEach
+    void empty() {
+        client.command("FLUSHALL");
+    }
+
+    @Test
+    void aRedeliveredRunOfAppendsIsAppliedOnce() throws Exception {
+        AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.RPUSH, 0, MARKS);
+        List<RedisWrite> writes = new ArrayList<>();
+        for (long offset = 0; offset < 6; offset++) {
+            writes.add(layout.set(id(offset), bytes("list:" + offset % 2), bytes("v" + offset), 2, 0));
+        }
+        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        // a restarted task gets the same records again, from an earlier committed offset
+        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(list("list:0")).containsExactly("v0", "v2", "v4");
+        assertThat(list("list:1")).containsExactly("v1", "v3", "v5");
+        assertThat(client.command("HGET", MARKS + "{" + tagOf("list:0") + "}", "t/0")).isNotNull();
+    }
+
+    @Test
+    void atLeastOnceAppendsARedeliveryAgain() throws Exception {
+        AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.RPUSH, 0, null);
+        List<RedisWrite> writes = List.of(layout.set(id(0), bytes("l"), bytes("a"), 1, 0));
+        send(new AppendSequence(), writes);
+        send(new AppendSequence(), writes);
+        assertThat(list("l")).containsExactly("a", "a");
+        assertThat(client.dbsize()).as("no marks").isEqualTo(1);
+    }
+
+    @Test
+    void aWriteIsNotAppliedAfterAnEarlierOneOfItsPartitionAndSlotFailed() throws Exception {
+        AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.RPUSH, 0, MARKS);
+        client.command("SET", "busy", "a string"); // the first write fails: WRONGTYPE
+        // the same slot: a hash tag
+        List<RedisWrite> writes = List.of(
+                layout.set(id(0), bytes("{d}:a"), bytes("first"), 5, 0),
+                layout.set(id(1), bytes("{d}:a"), bytes("second"), 6, 0));
+        client.command("SET", "{d}:a", "a string");
+        List<WriteResult> results = send(new AppendSequence(), writes);
+        assertThat(results.get(0).failure()).as("WRONGTYPE: about the key").isEqualTo(FailureKind.PERMANENT);
+        assertThat(results.get(1).failure()).isEqualTo(FailureKind.TRANSIENT);
+        assertThat(results.get(1).reason()).contains("GAP", "offset 0");
+        client.command("DEL", "{d}:a");
+        // the task rewinds to offset 0 and sends both again, the first after a rewind following anything
+        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(list("{d}:a")).containsExactly("first", "second");
+    }
+
+    @Test
+    void aRedeliveredTombstoneDoesNotDeleteWhatCameAfterIt() throws Exception {
+        AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.LPUSH, 2, MARKS);
+        List<RedisWrite> writes = List.of(
+                layout.set(id(0), bytes("l"), bytes("a"), 1, 0),
+                layout.delete(id(1), bytes("l")),
+                layout.set(id(2), bytes("l"), bytes("b"), 1, 0),
+                layout.set(id(3), bytes("l"), bytes("c"), 1, 0),
+                layout.set(id(4), bytes("l"), bytes("d"), 1, 0));
+        send(new AppendSequence(), writes);
+        send(new AppendSequence(), writes.subList(1, 3)); // redelivered from the tombstone on, as after a rewind to it
+        assertThat(list("l")).as("LPUSH, capped at the 2 newest").containsExactly("d", "c");
+    }
+
+    @Test
+    void streamEntriesCarryTheValueAndTheExtraFieldsOnce() throws Exception {
+        AppendLayout layout = AppendLayout.stream(0, "v", List.of(StreamExtraField.parse("offset"),
+                StreamExtraField.parse("topic")), MARKS);
+        List<RedisWrite> writes = List.of(layout.set(id(7), bytes("s"), bytes("x"), 1, 0),
+                layout.set(id(8), bytes("s"), bytes("y"), 1, 60_000));
+        send(new AppendSequence(), writes);
+        send(new AppendSequence(), writes);
+        List<?> entries = (List<?>) client.command("XRANGE", "s", "-", "+");
+        assertThat(entries).hasSize(2);
+        List<?> fields = (List<?>) ((List<?>) entries.get(1)).get(1);
+        assertThat(fields.stream().map(f -> new String((byte[]) f, StandardCharsets.UTF_8)))
+                .containsExactly("v", "y", "offset", "8", "topic", "t");
+        assertThat((Long) client.command("PTTL", "s")).isPositive();
+    }
+
+    private List<WriteResult> send(AppendSequence sequence, List<RedisWrite> writes) throws Exception {
+        List<PendingWrite> pending = writes.stream().map(w -> new PendingWrite(null, w)).toList();
+        List<RedisWrite> chained = sequence.chain(PARTITION, pending).stream().map(PendingWrite::write).toList();
+        return sender.send(chained).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    private static List<String> list(String key) {
+        return ((List<?>) client.command("LRANGE", key, "0", "-1")).stream()
+                .map(e -> new String((byte[]) e, StandardCharsets.UTF_8)).toList();
+    }
+
+    private static String tagOf(String key) {
+        return io.redcompress.connect.layout.RedisSlot.tag(io.redcompress.connect.layout.RedisSlot.of(bytes(key)));
+    }
+
+    private static RecordId id(long offset) {
+        return new RecordId(PARTITION, offset);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
