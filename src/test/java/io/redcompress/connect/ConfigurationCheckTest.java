@@ -100,6 +100,23 @@ class ConfigurationCheckTest {
     }
 
     @Test
+    void appendsNeedTheScriptTheCommandAndTheMarksAllowedEachNamedOnItsKey() {
+        try (RespClient admin = redis.client()) {
+            admin.command("ACL", "SETUSER", "lists-only", "on", ">pw", "~dev:*", "+@all");
+            admin.command("ACL", "SETUSER", "no-eval", "on", ">pw", "~*", "+@all", "-eval");
+        }
+        Map<String, String> marksRefused = props("redis.command", "rpush", "key.template", "dev:${key}",
+                "redis.username", "lists-only", "redis.password", "pw");
+        assertThat(errors(marksRefused).get("redis.exactly.once.key.prefix")).singleElement().asString()
+                .contains("high-water marks", "redcompress:eo:", "at_least_once");
+        assertThat(startFailure(marksRefused)).contains("(config key: redis.exactly.once.key.prefix)");
+        marksRefused.put("redis.delivery.guarantee", "at_least_once");
+        assertThat(errors(marksRefused)).as("no marks at least once").isEmpty();
+        assertThat(errors(props("redis.command", "xadd", "redis.username", "no-eval", "redis.password", "pw"))
+                .get("redis.username")).singleElement().asString().contains("EVAL", "+eval +xadd");
+    }
+
+    @Test
     void bucketsNeedAPrefixAndExactlyOneWayToTheCount() {
         assertThat(errors(props("redis.layout", "buckets", "redis.bucket.count", "10")).get("redis.bucket.prefix"))
                 .singleElement().asString().contains("needs redis.bucket.prefix");

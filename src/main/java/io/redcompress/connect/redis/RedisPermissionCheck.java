@@ -35,7 +35,12 @@ final class RedisPermissionCheck {
 
     private static final Logger log = LoggerFactory.getLogger(RedisPermissionCheck.class);
 
-    private record Command(String text, List<byte[]> parts) {
+    /** {@code keySetting}: the setting to change when the command's key is refused (null: the data keys'). */
+    private record Command(String text, List<byte[]> parts, String keySetting) {
+
+        Command(String text, List<byte[]> parts) {
+            this(text, parts, null);
+        }
     }
 
     private final RedisClusterAsyncCommands<byte[], byte[]> commands;
@@ -59,7 +64,11 @@ final class RedisPermissionCheck {
         this.timeoutMillis = config.commandTimeout().toMillis();
     }
 
-    private record Denial(String command, String reason) {
+    private record Denial(String command, String reason, String keySetting) {
+
+        Denial(String command, String reason) {
+            this(command, reason, null);
+        }
 
         boolean ofKey() {
             return reason.toLowerCase(Locale.ROOT).contains("access");
@@ -72,7 +81,7 @@ final class RedisPermissionCheck {
         boolean dryRun = true;
         for (Command command : commandsToSend()) {
             try {
-                dryRun(command).ifPresent(reason -> denials.add(new Denial(command.text(), reason)));
+                dryRun(command).ifPresent(reason -> denials.add(new Denial(command.text(), reason, command.keySetting())));
             } catch (DryRunUnavailable e) {
                 log.info("ACL DRYRUN is not available to user '{}' ({}); checking SET and WAIT with probes that write nothing",
                         user, e.getMessage());
@@ -83,8 +92,12 @@ final class RedisPermissionCheck {
             }
         }
         List<Problem> problems = new ArrayList<>();
-        List<Denial> ofKey = denials.stream().filter(Denial::ofKey).toList();
+        List<Denial> ofMarks = denials.stream().filter(d -> d.ofKey() && d.keySetting() != null).toList();
+        List<Denial> ofKey = denials.stream().filter(d -> d.ofKey() && d.keySetting() == null).toList();
         List<Denial> ofCommand = denials.stream().filter(d -> !d.ofKey()).toList();
+        if (!ofMarks.isEmpty()) {
+            problems.add(markProblem(ofMarks));
+        }
         if (!ofKey.isEmpty()) {
             // the sample key may be refused where the keys records really get are allowed (~dev:[0-9]* and
             // dev:${key}): refuse the config only when no key the template renders can be allowed
@@ -109,6 +122,9 @@ final class RedisPermissionCheck {
         List<Command> planned = new ArrayList<>();
         if (config.layout() == RedisLayout.BUCKETS) {
             return bucketCommands(key);
+        }
+        if (config.command().appends()) {
+            return appendCommands(key);
         }
         if (config.ttlMillis() > 0) {
             planned.add(new Command("SET " + key + " <value> PX " + config.ttlMillis(),
@@ -147,6 +163,53 @@ final class RedisPermissionCheck {
         return planned;
     }
 
+    /**
+     * The append script (EVAL on the data key and, with exactly once, a sample mark key under the prefix), and the
+     * commands it runs: RPUSH, LPUSH or XADD, LTRIM, PEXPIRE, DEL, HGET and HSET of the mark.
+     */
+    private List<Command> appendCommands(String key) {
+        List<Command> planned = new ArrayList<>();
+        planned.add(new Command("EVAL <append script> 1 " + key, parts("EVAL", "return 0", "1", sampleKey)));
+        byte[] mark = sampleMarkKey();
+        if (mark != null) {
+            String markText = new String(mark, StandardCharsets.UTF_8);
+            planned.add(new Command("HGET " + markText + " <partition>", parts("HGET", mark, "t/0"),
+                    RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX));
+            planned.add(new Command("HSET " + markText + " <partition> <offset>", parts("HSET", mark, "t/0", "0"),
+                    RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX));
+        }
+        String command = config.command().name();
+        if (config.command() == io.redcompress.connect.config.WriteCommand.XADD) {
+            planned.add(new Command("XADD " + key + " * <field> <value>", parts("XADD", sampleKey, "*", "f", "v")));
+        } else {
+            planned.add(new Command(command + " " + key + " <value>", parts(command, sampleKey, "v")));
+            if (config.listMaxLength() > 0) {
+                planned.add(new Command("LTRIM " + key, parts("LTRIM", sampleKey, "0", "1")));
+            }
+        }
+        if (config.ttlMillis() > 0) {
+            planned.add(new Command("PEXPIRE " + key, parts("PEXPIRE", sampleKey, Long.toString(config.ttlMillis()))));
+        }
+        if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
+            planned.add(new Command("DEL " + key, parts("DEL", sampleKey)));
+        }
+        if (config.waitReplicas() > 0) {
+            planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
+                    Long.toString(config.waitTimeout().toMillis()))));
+        }
+        return planned;
+    }
+
+    /** The mark key of the sample key's slot for a connector named "sample", or null without exactly once. */
+    private byte[] sampleMarkKey() {
+        if (!config.exactlyOnceAppends()) {
+            return null;
+        }
+        String prefix = io.redcompress.connect.mapping.AppendLayout.markPrefix(config.exactlyOnceKeyPrefix(), "sample");
+        int slot = io.redcompress.connect.layout.RedisSlot.of(sampleKey);
+        return (prefix + "{" + io.redcompress.connect.layout.RedisSlot.tag(slot) + "}").getBytes(StandardCharsets.UTF_8);
+    }
+
     private static final class DryRunUnavailable extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -173,6 +236,15 @@ final class RedisPermissionCheck {
 
     private List<Denial> probe() throws InterruptedException {
         List<Denial> problems = new ArrayList<>();
+        if (config.command().appends()) {
+            // a script that does nothing: Redis checks EVAL and the keys it names, and runs no command
+            probeScript(sampleKey, null).ifPresent(problems::add);
+            byte[] mark = sampleMarkKey();
+            if (mark != null) {
+                probeScript(mark, RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX).ifPresent(problems::add);
+            }
+            return problems;
+        }
         CommandArgs<byte[], byte[]> set = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(sampleKey).add(new byte[0])
                 .add("PX").add(0);
         probeDenial(CommandType.SET, set).ifPresent(reason -> problems.add(new Denial(
@@ -182,6 +254,12 @@ final class RedisPermissionCheck {
             probeDenial(CommandType.WAIT, wait).ifPresent(reason -> problems.add(new Denial("WAIT", reason)));
         }
         return problems;
+    }
+
+    private Optional<Denial> probeScript(byte[] key, String keySetting) throws InterruptedException {
+        CommandArgs<byte[], byte[]> eval = new CommandArgs<>(ByteArrayCodec.INSTANCE).add("return 0").add(1).addKey(key);
+        return probeDenial(CommandType.EVAL, eval).map(reason -> new Denial("EVAL <script> 1 "
+                + new String(key, StandardCharsets.UTF_8), reason, keySetting));
     }
 
     /** Redis's NOPERM reply to the probe, or empty when the ACL let it through (whatever happened next). */
@@ -199,6 +277,14 @@ final class RedisPermissionCheck {
         } catch (java.util.concurrent.TimeoutException e) {
             return Optional.empty();
         }
+    }
+
+    private Problem markProblem(List<Denial> denials) {
+        return new Problem(RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX, "The ACL user '" + user + "' may not "
+                + "write the high-water marks of exactly once under " + RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX + "="
+                + config.exactlyOnceKeyPrefix() + " (" + describe(denials) + "). Allow them (ACL SETUSER " + user + " ~"
+                + config.exactlyOnceKeyPrefix() + "*), choose a prefix the user may write, or set "
+                + RedisSinkConfig.REDIS_DELIVERY_GUARANTEE + "=at_least_once.");
     }
 
     private Problem keyProblem(List<Denial> denials, List<String> patterns) {
@@ -246,9 +332,20 @@ final class RedisPermissionCheck {
     private Problem commandProblem(List<Denial> denials) {
         return new Problem(RedisSinkConfig.REDIS_USERNAME, "The ACL user '" + user + "' may not run " + describe(denials)
                 + ". Every record would be refused. Grant the commands (ACL SETUSER " + user
-                + (config.layout() == RedisLayout.BUCKETS ? " +hset +hdel +set" + (config.ttlMillis() > 0 ? " +hpexpire" : "") : " +set +del")
+                + grants()
                 + (config.waitReplicas() > 0 ? " +wait" : "") + ") or set " + RedisSinkConfig.REDIS_USERNAME
                 + " to a user that has them.");
+    }
+
+    private String grants() {
+        if (config.layout() == RedisLayout.BUCKETS) {
+            return " +hset +hdel +set" + (config.ttlMillis() > 0 ? " +hpexpire" : "");
+        }
+        if (config.command().appends()) {
+            return " +eval +" + config.command().name().toLowerCase(Locale.ROOT) + (config.listMaxLength() > 0 ? " +ltrim" : "")
+                    + (config.ttlMillis() > 0 ? " +pexpire" : "") + " +del" + (config.exactlyOnceAppends() ? " +hget +hset" : "");
+        }
+        return " +set +del";
     }
 
     private static String describe(List<Denial> denials) {
