@@ -135,11 +135,15 @@ final class RedisPermissionCheck {
         if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
             planned.add(new Command("DEL " + key, parts("DEL", sampleKey)));
         }
+        addWait(planned);
+        return planned;
+    }
+
+    private void addWait(List<Command> planned) {
         if (config.waitReplicas() > 0) {
             planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
                     Long.toString(config.waitTimeout().toMillis()))));
         }
-        return planned;
     }
 
     /** HSET (and HPEXPIRE), HDEL and WAIT on a sample bucket, and SET NX of the layout marker. */
@@ -156,10 +160,7 @@ final class RedisPermissionCheck {
         byte[] marker = config.bucketLayout().markerKey();
         planned.add(new Command("SET " + new String(marker, StandardCharsets.UTF_8) + " <layout> NX",
                 parts("SET", marker, "v", "NX")));
-        if (config.waitReplicas() > 0) {
-            planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
-                    Long.toString(config.waitTimeout().toMillis()))));
-        }
+        addWait(planned);
         return planned;
     }
 
@@ -193,10 +194,7 @@ final class RedisPermissionCheck {
         if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
             planned.add(new Command("DEL " + key, parts("DEL", sampleKey)));
         }
-        if (config.waitReplicas() > 0) {
-            planned.add(new Command("WAIT", parts("WAIT", Integer.toString(config.waitReplicas()),
-                    Long.toString(config.waitTimeout().toMillis()))));
-        }
+        addWait(planned);
         return planned;
     }
 
