@@ -19,7 +19,7 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
     private static final byte[] PX = "PX".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FIELDS = "FIELDS".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ONE = {'1'};
-    private static final byte[] TWO = {'2'};
+    private static final byte[] ZERO = {'0'};
 
     BulkArgs() {
         super(ByteArrayCodec.INSTANCE);
@@ -94,36 +94,44 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
         };
     }
 
-    /** The arguments of {@link NodeLink#APPEND_SCRIPT} for one append. */
-    static BulkArgs append(byte[] script, RedisWrite.Append append) {
-        List<byte[]> args = new java.util.ArrayList<>(10 + append.payload().size());
-        args.add(script);
-        args.add(append.exactlyOnce() ? TWO : ONE);
-        args.add(append.key());
-        if (append.exactlyOnce()) {
-            args.add(append.markKey());
+    /** The arguments of {@link NodeLink#APPEND_SCRIPT} for the appends {@code from} to {@code from + count}. */
+    static BulkArgs appends(byte[] script, List<RedisWrite> writes, int from, int count) {
+        List<byte[]> keys = new java.util.ArrayList<>(2 * count);
+        List<byte[]> argv = new java.util.ArrayList<>(1 + 10 * count);
+        argv.add(decimal(count));
+        for (int i = from; i < from + count; i++) {
+            RedisWrite.Append append = (RedisWrite.Append) writes.get(i);
+            keys.add(append.key());
+            if (append.exactlyOnce()) {
+                keys.add(append.markKey());
+            }
+            argv.add(append.command().name().getBytes(StandardCharsets.US_ASCII));
+            argv.add((append.recordId().topic() + "/" + append.recordId().partition()).getBytes(StandardCharsets.UTF_8));
+            argv.add(decimal(append.recordId().offset()));
+            argv.add(decimal(append.previousOffset()));
+            argv.add(decimal(append.maxLength()));
+            argv.add(decimal(append.ttlMillis()));
+            argv.add(append.exactlyOnce() ? ONE : ZERO);
+            argv.add(decimal(append.payload().size()));
+            argv.addAll(append.payload());
         }
-        args.add(append.command().name().getBytes(StandardCharsets.US_ASCII));
-        args.add((append.recordId().topic() + "/" + append.recordId().partition()).getBytes(StandardCharsets.UTF_8));
-        args.add(decimal(append.recordId().offset()));
-        args.add(decimal(append.previousOffset()));
-        args.add(decimal(append.maxLength()));
-        args.add(decimal(append.ttlMillis()));
-        args.addAll(append.payload());
         return new BulkArgs() {
             @Override
             public int count() {
-                return args.size();
+                return 2 + keys.size() + argv.size();
             }
 
             @Override
             public void encode(ByteBuf buf) {
-                args.forEach(arg -> writeBulk(buf, arg));
+                writeBulk(buf, script);
+                writeBulk(buf, decimal(keys.size()));
+                keys.forEach(key -> writeBulk(buf, key));
+                argv.forEach(arg -> writeBulk(buf, arg));
             }
 
             @Override
             public String toCommandString() {
-                return "append script " + append.command() + (append.exactlyOnce() ? ", exactly once" : "");
+                return "append script, " + count + " writes";
             }
         };
     }

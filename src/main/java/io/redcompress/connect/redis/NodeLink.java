@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.ArrayOutput;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.output.IntegerListOutput;
 import io.lettuce.core.output.IntegerOutput;
@@ -94,6 +95,11 @@ final class NodeLink implements AutoCloseable {
         int i = 0;
         while (i < writes.size()) {
             int run = batchWrites && !asking.get(i) ? batchLength(writes, i, asking) : 1;
+            if (writes.get(i) instanceof RedisWrite.Append) {
+                queueAppends(writes, i, run, asking.get(i), commands, replies, composites);
+                i += run;
+                continue;
+            }
             AsyncCommand<byte[], byte[], Object> command;
             if (run > 1) {
                 command = writes.get(i) instanceof RedisWrite.SetField ? hsetScript(writes, i, run) : mset(writes, i, run);
@@ -151,7 +157,7 @@ final class NodeLink implements AutoCloseable {
             if (write.getClass() != kind || !batchable(write)) {
                 break;
             }
-            bytes += write.key().length + write.encodedValue().length
+            bytes += write.key().length + (write.encodedValue() == null ? 0 : write.encodedValue().length)
                     + (write instanceof RedisWrite.SetField field ? field.field().length : 0);
             if (keys > 0 && bytes > MAX_BYTES_PER_MSET) {
                 break;
@@ -163,7 +169,8 @@ final class NodeLink implements AutoCloseable {
 
     private static boolean batchable(RedisWrite write) {
         return write instanceof RedisWrite.SetValue set && set.ttlMillis() == 0
-                || write instanceof RedisWrite.SetField field && field.ttlMillis() == 0;
+                || write instanceof RedisWrite.SetField field && field.ttlMillis() == 0
+                || write instanceof RedisWrite.Append;
     }
 
     /** The command a batched write went in, for messages: MSET or the HSET script. */
@@ -240,48 +247,99 @@ final class NodeLink implements AutoCloseable {
     }
 
     /**
-     * One append (RPUSH, LPUSH, XADD) or the DEL of a list or stream, with its trim and expiry, in one step; with a mark
-     * key (exactly once), only for a record above its partition's high-water mark in it, which it then raises, and
-     * only once the mark has reached the partition's previous write to the slot (else the error GAP, transient).
-     * Answers 1 when applied, 0 for a duplicate. KEYS: data key [, mark key]; ARGV: command, topic/partition, offset,
-     * previous offset (-1: any), max length, ttl ms, payload.
+     * Appends (RPUSH, LPUSH, XADD) and DELs of lists or streams, in order, each with its trim and expiry; with a mark
+     * key (exactly once), each only for a record above its partition's high-water mark in it, which it then raises,
+     * and only once the mark has reached the partition's previous write to the slot (docs/commands.md). Answers one
+     * element per write: 1 applied, 0 a duplicate, the error text of the first write that failed (a GAP, or Redis's
+     * reply), and -1 for each write after it, not run. ARGV: the number of writes, then per write: command,
+     * topic/partition, offset, previous offset (-1: any), max length, ttl ms, 1 with a mark key, payload length,
+     * payload. KEYS: per write its data key, then its mark key if it has one.
      */
     static final byte[] APPEND_SCRIPT = """
-            local offset = tonumber(ARGV[3])
-            if KEYS[2] then
-              local mark = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '-1')
-              if mark >= offset then return 0 end
-              local previous = tonumber(ARGV[4])
-              if previous >= 0 and mark < previous then
-                return redis.error_reply('GAP ' .. ARGV[2] .. ' offset ' .. ARGV[3] .. ': the previous write of the partition '
-                  .. 'to this slot, offset ' .. ARGV[4] .. ', is not applied (the mark is at ' .. mark .. ')')
-              end
+            local results, k, a = {}, 1, 2
+            local n = tonumber(ARGV[1])
+            local function stop(i, failure)
+              results[i] = failure
+              for j = i + 1, n do results[j] = -1 end
+              return results
             end
-            local command, max, key = ARGV[1], tonumber(ARGV[5]), KEYS[1]
-            if command == 'RPUSH' then
-              redis.call('RPUSH', key, ARGV[7])
-              if max > 0 then redis.call('LTRIM', key, -max, -1) end
-            elseif command == 'LPUSH' then
-              redis.call('LPUSH', key, ARGV[7])
-              if max > 0 then redis.call('LTRIM', key, 0, max - 1) end
-            elseif command == 'XADD' then
-              if max > 0 then
-                redis.call('XADD', key, 'MAXLEN', '~', max, '*', unpack(ARGV, 7))
+            for i = 1, n do
+              local command, tp, offset = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+              local previous, max, ttl = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+              local marked, first, last = ARGV[a + 6] == '1', a + 8, a + 7 + tonumber(ARGV[a + 7])
+              a = last + 1
+              local key, mark = KEYS[k], nil
+              k = k + 1
+              if marked then mark = KEYS[k]; k = k + 1 end
+              local applied = true
+              if mark then
+                local current = tonumber(redis.call('HGET', mark, tp) or '-1')
+                if current >= offset then
+                  applied = false
+                elseif previous >= 0 and current < previous then
+                  return stop(i, 'GAP ' .. tp .. ' offset ' .. offset .. ': the previous write of the partition to this '
+                    .. 'slot, offset ' .. previous .. ', is not applied (the mark is at ' .. current .. ')')
+                end
+              end
+              if applied then
+                local reply
+                if command == 'RPUSH' or command == 'LPUSH' then
+                  reply = redis.pcall(command, key, ARGV[first])
+                elseif command == 'XADD' then
+                  if max > 0 then
+                    reply = redis.pcall('XADD', key, 'MAXLEN', '~', max, '*', unpack(ARGV, first, last))
+                  else
+                    reply = redis.pcall('XADD', key, '*', unpack(ARGV, first, last))
+                  end
+                else
+                  reply = redis.pcall('DEL', key)
+                end
+                if type(reply) == 'table' and reply.err then return stop(i, reply.err) end
+                if max > 0 and command == 'RPUSH' then redis.call('LTRIM', key, -max, -1) end
+                if max > 0 and command == 'LPUSH' then redis.call('LTRIM', key, 0, max - 1) end
+                if ttl > 0 and command ~= 'DEL' then redis.call('PEXPIRE', key, ttl) end
+                if mark then redis.call('HSET', mark, tp, offset) end
+                results[i] = 1
               else
-                redis.call('XADD', key, '*', unpack(ARGV, 7))
+                results[i] = 0
               end
-            else
-              redis.call('DEL', key)
             end
-            if command ~= 'DEL' and tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', key, ARGV[6]) end
-            if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
-            return 1
+            return results
             """.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {
-        if (write instanceof RedisWrite.Append append) {
-            return command(CommandType.EVAL, new IntegerOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.append(APPEND_SCRIPT, append));
+    /** The script of a run of appends, and a reply per append: its element of the script's answer. */
+    private static void queueAppends(List<RedisWrite> writes, int from, int count, boolean asking,
+                                     List<RedisCommand<byte[], byte[], ?>> commands, List<CompletableFuture<Object>> replies,
+                                     List<CompletableFuture<Object>> composites) {
+        queueAsking(asking, commands);
+        AsyncCommand<byte[], byte[], List<Object>> script = command(CommandType.EVAL,
+                new ArrayOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.appends(APPEND_SCRIPT, writes, from, count));
+        commands.add(script);
+        for (int k = 0; k < count; k++) {
+            int index = k;
+            CompletableFuture<Object> reply = script.thenApply(results -> appendResult(results, index, count));
+            replies.add(reply);
+            composites.add(reply);
         }
+    }
+
+    /** 1 (applied) or 0 (a duplicate); fails with the write's error, or as not run after an earlier write failed. */
+    static Object appendResult(List<Object> results, int index, int count) {
+        if (results == null || results.size() != count) {
+            throw new UnexpectedReply("the append script answered " + (results == null ? "nothing" : results.size()
+                    + " results") + " for " + count + " writes");
+        }
+        Object result = results.get(index);
+        if (result instanceof byte[] error) {
+            throw new io.lettuce.core.RedisCommandExecutionException(new String(error, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (Long.valueOf(-1).equals(result)) {
+            throw new UnexpectedReply("not run: an earlier write of the same script failed");
+        }
+        return result;
+    }
+
+    private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {
         if (write instanceof RedisWrite.SetValue set) {
             return command(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.set(set));
         }

@@ -69,6 +69,32 @@ class AppendWritesTest {
     }
 
     @Test
+    void aRunOfAppendsGoesAsOneScriptThatStopsAtTheFirstFailure() throws Exception {
+        AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.RPUSH, 0, MARKS);
+        List<RedisWrite> writes = new ArrayList<>();
+        for (long offset = 0; offset < 1200; offset++) {
+            writes.add(layout.set(id(offset), bytes("dev:" + offset % 50), bytes("v" + offset), 4, 0));
+        }
+        client.command("SET", "dev:7", "a string"); // offset 7 fails, and nothing after it in its script runs
+        client.command("CONFIG", "RESETSTAT");
+        List<WriteResult> results = send(new AppendSequence(), writes);
+        assertThat(results.subList(0, 7)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(results.get(7).failure()).isEqualTo(FailureKind.PERMANENT);
+        assertThat(results.get(7).reason()).contains("WRONGTYPE");
+        assertThat(results.get(8).failure()).isEqualTo(FailureKind.TRANSIENT);
+        assertThat(results.get(8).reason()).contains("not run");
+        assertThat(list("dev:8")).as("not run").isEmpty();
+        String stats = new String((byte[]) client.command("INFO", "commandstats"), StandardCharsets.UTF_8);
+        assertThat(stats).as("512 appends per script").containsPattern("cmdstat_eval:calls=3,");
+        // the task rewinds to offset 7 (after the dead letter of 7, to 8) and sends the rest again
+        client.command("DEL", "dev:7");
+        List<WriteResult> again = send(new AppendSequence(), writes.subList(8, writes.size()));
+        assertThat(again).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(list("dev:8")).hasSize(24).startsWith("v8", "v58");
+        assertThat(list("dev:9")).hasSize(24).doesNotHaveDuplicates();
+    }
+
+    @Test
     void atLeastOnceAppendsARedeliveryAgain() throws Exception {
         AppendLayout layout = AppendLayout.list(RedisWrite.AppendCommand.RPUSH, 0, null);
         List<RedisWrite> writes = List.of(layout.set(id(0), bytes("l"), bytes("a"), 1, 0));
@@ -87,10 +113,18 @@ class AppendWritesTest {
                 layout.set(id(0), bytes("{d}:a"), bytes("first"), 5, 0),
                 layout.set(id(1), bytes("{d}:a"), bytes("second"), 6, 0));
         client.command("SET", "{d}:a", "a string");
-        List<WriteResult> results = send(new AppendSequence(), writes);
-        assertThat(results.get(0).failure()).as("WRONGTYPE: about the key").isEqualTo(FailureKind.PERMANENT);
-        assertThat(results.get(1).failure()).isEqualTo(FailureKind.TRANSIENT);
-        assertThat(results.get(1).reason()).contains("GAP", "offset 0");
+        AppendSequence sequence = new AppendSequence();
+        // two pipelines of the partition in flight at once: the second was sent before the first one's failure was known
+        assertThat(send(sequence, writes.subList(0, 1)).get(0).failure()).as("WRONGTYPE: about the key")
+                .isEqualTo(FailureKind.PERMANENT);
+        client.command("DEL", "{d}:a");
+        WriteResult second = send(sequence, writes.subList(1, 2)).get(0);
+        assertThat(second.failure()).isEqualTo(FailureKind.TRANSIENT);
+        assertThat(second.reason()).contains("GAP", "offset 0");
+        assertThat(client.exists("{d}:a")).isFalse();
+        // in one script, the write after a failed one is not run
+        client.command("SET", "{d}:a", "a string");
+        assertThat(send(new AppendSequence(), writes).get(1).reason()).contains("not run");
         client.command("DEL", "{d}:a");
         // the task rewinds to offset 0 and sends both again, the first after a rewind following anything
         assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
