@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import org.apache.kafka.connect.sink.SinkTask;
 
@@ -15,6 +16,7 @@ import io.redcompress.connect.config.RedisSinkConfig;
 import io.redcompress.connect.config.WriteCommand;
 import io.redcompress.connect.layout.BucketLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
+import io.redcompress.connect.mapping.StructureLayout;
 import io.redcompress.connect.redis.RedisConnectivityCheck;
 import io.redcompress.connect.redis.RedisConnectivityCheck.Problem;
 
@@ -56,68 +58,105 @@ final class ConfigurationCheck {
         return problems;
     }
 
-    private static java.util.Optional<Problem> bucketProblem(RedisSinkConfig config) {
+    private static Optional<Problem> bucketProblem(RedisSinkConfig config) {
         if (config.layout() != RedisLayout.BUCKETS) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String buckets = RedisSinkConfig.REDIS_LAYOUT + "=buckets";
         if (config.bucketPrefix().isEmpty()) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, buckets + " needs "
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, buckets + " needs "
                     + RedisSinkConfig.REDIS_BUCKET_PREFIX + ", the prefix of the bucket keys (for example 'devices:b:'); "
                     + "the ACL user must be allowed keys that begin with it."));
         }
         String prefix = config.bucketPrefix();
         if (Character.isDigit(prefix.charAt(prefix.length() - 1))) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
                     + "=" + prefix + " ends in a digit, so its bucket keys could be another prefix's: bucket 0 of '"
                     + prefix + "' is bucket " + prefix.charAt(prefix.length() - 1) + "0 of '" + prefix.substring(0,
                     prefix.length() - 1) + "'. End it with a separator, such as ':'."));
         }
         int open = prefix.indexOf('{');
         if (config.redisMode() == RedisMode.CLUSTER && open >= 0 && prefix.indexOf('}', open + 2) > 0) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_PREFIX, RedisSinkConfig.REDIS_BUCKET_PREFIX
                     + "=" + prefix + " holds a hash tag: Redis Cluster would put every bucket in one slot, on one node. "
                     + "Remove the braces."));
         }
         boolean count = config.bucketCountSetting() > 0;
         boolean expected = config.bucketExpectedKeys() > 0;
         if (count == expected) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_COUNT, buckets + " needs exactly one of "
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_BUCKET_COUNT, buckets + " needs exactly one of "
                     + RedisSinkConfig.REDIS_BUCKET_COUNT + " (the number of buckets) and " + RedisSinkConfig.REDIS_BUCKET_EXPECTED_KEYS
                     + " (how many keys the topics hold, from which the count is derived)" + (count ? "; both are set" : "")
                     + "."));
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** Options of one command set with another, and commands the bucketed layout cannot carry. */
-    private static java.util.Optional<Problem> commandProblem(RedisSinkConfig config) {
+    private static Optional<Problem> commandProblem(RedisSinkConfig config) {
         WriteCommand command = config.command();
         String current = RedisSinkConfig.REDIS_COMMAND + "=" + command;
         if (command != WriteCommand.SET && config.layout() == RedisLayout.BUCKETS) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_LAYOUT, RedisSinkConfig.REDIS_LAYOUT
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_LAYOUT, RedisSinkConfig.REDIS_LAYOUT
                     + "=buckets packs values into hash fields, which " + current + " does not write: use "
                     + RedisSinkConfig.REDIS_LAYOUT + "=keys, or " + RedisSinkConfig.REDIS_COMMAND + "=set."));
         }
         if (config.listMaxLength() > 0 && !command.isList()) {
-            return java.util.Optional.of(new Problem(RedisSinkConfig.REDIS_LIST_MAX_LENGTH, RedisSinkConfig.REDIS_LIST_MAX_LENGTH
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_LIST_MAX_LENGTH, RedisSinkConfig.REDIS_LIST_MAX_LENGTH
                     + " caps lists, which " + current + " does not write: set it with rpush or lpush, or leave it at 0."));
+        }
+        Optional<Problem> structure = structureProblem(config, command, current);
+        if (structure.isPresent()) {
+            return structure;
         }
         if (command != WriteCommand.XADD) {
             String streamOption = config.streamMaxLength() > 0 ? RedisSinkConfig.REDIS_STREAM_MAX_LENGTH
                     : !config.streamExtraFields().isEmpty() ? RedisSinkConfig.REDIS_STREAM_EXTRA_FIELDS : null;
             if (streamOption != null) {
-                return java.util.Optional.of(new Problem(streamOption, streamOption + " is about streams, which " + current
+                return Optional.of(new Problem(streamOption, streamOption + " is about streams, which " + current
                         + " does not write: set it with " + RedisSinkConfig.REDIS_COMMAND + "=xadd, or remove it."));
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
-    private static java.util.Optional<Problem> compressionLevelProblem(RedisSinkConfig config) {
+    /** HSET, SADD and ZADD: their options, a score for ZADD, tombstones that can name their member, no dictionary. */
+    private static Optional<Problem> structureProblem(RedisSinkConfig config, WriteCommand command, String current) {
+        if (!config.hashFields().all() && command != WriteCommand.HSET) {
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_HASH_FIELDS, RedisSinkConfig.REDIS_HASH_FIELDS
+                    + " selects the fields of hset, not of " + current + ": remove it."));
+        }
+        if (!config.memberTemplate().isEmpty() && !command.addsMembers()) {
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_MEMBER_TEMPLATE, RedisSinkConfig.REDIS_MEMBER_TEMPLATE
+                    + " makes the members of sadd and zadd, not of " + current + ": remove it."));
+        }
+        boolean scored = !config.zsetScore().isBlank();
+        if (scored != (command == WriteCommand.ZADD)) {
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_ZSET_SCORE, scored
+                    ? RedisSinkConfig.REDIS_ZSET_SCORE + " is the score of zadd, not of " + current + ": remove it."
+                    : current + " needs a score: set " + RedisSinkConfig.REDIS_ZSET_SCORE + " to 'timestamp' (the record "
+                    + "timestamp) or a template of a numeric value field such as ${value.temperature}."));
+        }
+        if (command.addsMembers() && config.nullValueBehavior() == NullValueBehavior.DELETE
+                && !StructureLayout.tombstoneRemoves(config.memberTemplate())) {
+            return Optional.of(new Problem(RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES, current + " with "
+                    + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=delete removes the member a tombstone names, but "
+                    + RedisSinkConfig.REDIS_MEMBER_TEMPLATE + "='" + config.memberTemplate() + "' needs the value, which a "
+                    + "tombstone does not have. Set " + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=ignore or fail, or make "
+                    + "the member from ${key}."));
+        }
+        if ((command == WriteCommand.HSET || command.addsMembers()) && config.dictionaryMode().enabled()) {
+            return Optional.of(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, current + " compresses each field "
+                    + "or member alone, without a dictionary (a member must stay the same bytes): set "
+                    + RedisSinkConfig.COMPRESSION_DICTIONARY + "=none."));
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Problem> compressionLevelProblem(RedisSinkConfig config) {
         int level = config.compressionLevel();
         if (level == 0) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         Codec codec = config.codec();
         String problem = switch (codec) {
@@ -126,7 +165,7 @@ final class ConfigurationCheck {
             default -> "codec " + codec.name().toLowerCase(Locale.ROOT) + " has no levels; leave "
                     + RedisSinkConfig.COMPRESSION_LEVEL + " at 0";
         };
-        return java.util.Optional.ofNullable(problem).map(p -> new Problem(RedisSinkConfig.COMPRESSION_LEVEL,
+        return Optional.ofNullable(problem).map(p -> new Problem(RedisSinkConfig.COMPRESSION_LEVEL,
                 RedisSinkConfig.COMPRESSION_LEVEL + "=" + level + " is not valid: " + p));
     }
 

@@ -18,6 +18,7 @@ import io.redcompress.connect.mapping.AppendLayout;
 import io.redcompress.connect.mapping.KeyTemplate;
 import io.redcompress.connect.mapping.RecordMapper;
 import io.redcompress.connect.mapping.RedisWrite;
+import io.redcompress.connect.mapping.StructureLayout;
 import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.mapping.WriteLayout;
 
@@ -75,6 +76,9 @@ final class TaskComponents {
             case RPUSH -> AppendLayout.list(RedisWrite.AppendCommand.RPUSH, config.listMaxLength(), marks);
             case LPUSH -> AppendLayout.list(RedisWrite.AppendCommand.LPUSH, config.listMaxLength(), marks);
             case XADD -> AppendLayout.stream(config.streamMaxLength(), config.streamValueField(), config.streamExtraFields(), marks);
+            case HSET -> StructureLayout.hash(config.hashFields(), config.ttlMillis());
+            case SADD -> StructureLayout.set(config.memberTemplate(), config.ttlMillis());
+            case ZADD -> StructureLayout.sortedSet(config.memberTemplate(), config.zsetScore(), config.ttlMillis());
             case SET -> config.layout() == RedisLayout.BUCKETS ? WriteLayout.buckets(config.bucketLayout()) : WriteLayout.keys();
         };
     }

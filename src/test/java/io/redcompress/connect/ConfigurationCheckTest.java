@@ -100,6 +100,26 @@ class ConfigurationCheckTest {
     }
 
     @Test
+    void structureCommandsNeedTheirOwnOptionsOnly() {
+        assertThat(errors(props("redis.command", "zadd")).get("redis.zset.score")).singleElement().asString()
+                .contains("needs a score");
+        assertThat(errors(props("redis.command", "sadd", "redis.zset.score", "timestamp")).get("redis.zset.score"))
+                .singleElement().asString().contains("not of redis.command=sadd");
+        assertThat(errors(props("redis.hash.fields", "a,b:c")).get("redis.hash.fields")).singleElement().asString()
+                .contains("not of redis.command=set");
+        assertThat(errors(props("redis.command", "hset", "redis.hash.fields", "a:x,b:x")).get("redis.hash.fields"))
+                .isNotEmpty();
+        assertThat(errors(props("redis.command", "sadd")).get("behavior.on.null.values")).singleElement().asString()
+                .contains("needs the value");
+        assertThat(errors(props("redis.command", "sadd", "redis.member.template", "${key}"))).isEmpty();
+        assertThat(errors(props("redis.command", "zadd", "redis.zset.score", "timestamp", "behavior.on.null.values", "ignore")))
+                .isEmpty();
+        assertThat(errors(props("redis.command", "hset", "compression.codec", "zstd", "compression.dictionary", "auto"))
+                .get("compression.dictionary")).singleElement().asString().contains("without a dictionary");
+        assertThat(startFailure(props("redis.command", "zadd"))).contains("(config key: redis.zset.score)");
+    }
+
+    @Test
     void appendsNeedTheScriptTheCommandAndTheMarksAllowedEachNamedOnItsKey() {
         try (RespClient admin = redis.client()) {
             admin.command("ACL", "SETUSER", "lists-only", "on", ">pw", "~dev:*", "+@all");

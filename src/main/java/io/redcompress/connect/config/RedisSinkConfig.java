@@ -182,7 +182,10 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "the value appended at the tail / pushed at the head of a list (redis.list.max.length caps it). 'xadd': one "
             + "stream entry per record, the value in the field redis.stream.value.field, plus redis.stream.extra.fields "
             + "(redis.stream.max.length trims it). For rpush, lpush and xadd a tombstone deletes the whole list or stream "
-            + "with behavior.on.null.values=delete. Values are in the value format whatever the command (docs/commands.md).";
+            + "with behavior.on.null.values=delete. 'hset': a Struct or Map value's top-level fields (redis.hash.fields) as "
+            + "hash fields, each field's value in the value format; tombstone DEL key. 'sadd' / 'zadd': a member per record "
+            + "(redis.member.template), ZADD with the score redis.zset.score; a tombstone removes the member when the "
+            + "template can render it without a value. Values are in the value format whatever the command (docs/commands.md).";
     private static final String REDIS_COMMAND_DISPLAY = "Command";
 
     public static final String REDIS_DELIVERY_GUARANTEE = "redis.delivery.guarantee";
@@ -223,6 +226,25 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "epoch milliseconds), 'topic', 'partition', 'offset', and 'header.<name>' (that header's value as text; "
             + "the field is left out when the record has no such header).";
     private static final String REDIS_STREAM_EXTRA_FIELDS_DISPLAY = "Stream extra fields";
+
+    public static final String REDIS_HASH_FIELDS = "redis.hash.fields";
+    private static final String REDIS_HASH_FIELDS_DOC = "With hset: the top-level fields written, each 'name' or "
+            + "'name:hash-field' to rename it; empty: every field under its own name. A field that is null in a record is "
+            + "not written (HSET cannot store null); fields of earlier records stay unless a tombstone deletes the hash.";
+    private static final String REDIS_HASH_FIELDS_DISPLAY = "Hash fields";
+
+    public static final String REDIS_MEMBER_TEMPLATE = "redis.member.template";
+    private static final String REDIS_MEMBER_TEMPLATE_DOC = "With sadd or zadd: how the member is made, with the "
+            + "placeholders of key.template (for example ${key} or ${value.device}), written as plain UTF-8 text. Empty: the "
+            + "whole value in the value format, compressed without a dictionary (so that the same value is the same member; "
+            + "changing compression.codec or its level then changes the members). A tombstone removes the member (SREM, "
+            + "ZREM) only when the template does not read the value.";
+    private static final String REDIS_MEMBER_TEMPLATE_DISPLAY = "Member template";
+
+    public static final String REDIS_ZSET_SCORE = "redis.zset.score";
+    private static final String REDIS_ZSET_SCORE_DOC = "With zadd (required): the score, 'timestamp' (the record "
+            + "timestamp, epoch milliseconds) or a template such as ${value.temperature} that renders a number.";
+    private static final String REDIS_ZSET_SCORE_DISPLAY = "Sorted set score";
 
     // Compression
     public static final String COMPRESSION_CODEC = "compression.codec";
@@ -494,7 +516,13 @@ public final class RedisSinkConfig extends AbstractConfig {
                         Importance.LOW, REDIS_STREAM_VALUE_FIELD_DOC, COMMANDS_GROUP, ++order, Width.SHORT,
                         REDIS_STREAM_VALUE_FIELD_DISPLAY)
                 .define(REDIS_STREAM_EXTRA_FIELDS, Type.LIST, "", StreamExtraField.VALIDATOR, Importance.LOW,
-                        REDIS_STREAM_EXTRA_FIELDS_DOC, COMMANDS_GROUP, ++order, Width.LONG, REDIS_STREAM_EXTRA_FIELDS_DISPLAY);
+                        REDIS_STREAM_EXTRA_FIELDS_DOC, COMMANDS_GROUP, ++order, Width.LONG, REDIS_STREAM_EXTRA_FIELDS_DISPLAY)
+                .define(REDIS_HASH_FIELDS, Type.LIST, "", HashFieldSelection.VALIDATOR, Importance.MEDIUM,
+                        REDIS_HASH_FIELDS_DOC, COMMANDS_GROUP, ++order, Width.LONG, REDIS_HASH_FIELDS_DISPLAY)
+                .define(REDIS_MEMBER_TEMPLATE, Type.STRING, "", KeyTemplate.OPTIONAL_VALIDATOR, Importance.MEDIUM,
+                        REDIS_MEMBER_TEMPLATE_DOC, COMMANDS_GROUP, ++order, Width.MEDIUM, REDIS_MEMBER_TEMPLATE_DISPLAY)
+                .define(REDIS_ZSET_SCORE, Type.STRING, "", KeyTemplate.OPTIONAL_VALIDATOR, Importance.MEDIUM,
+                        REDIS_ZSET_SCORE_DOC, COMMANDS_GROUP, ++order, Width.MEDIUM, REDIS_ZSET_SCORE_DISPLAY);
     }
 
     private static void addCompression(ConfigDef def) {
@@ -699,6 +727,18 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public List<StreamExtraField> streamExtraFields() {
         return getList(REDIS_STREAM_EXTRA_FIELDS).stream().map(StreamExtraField::parse).toList();
+    }
+
+    public HashFieldSelection hashFields() {
+        return HashFieldSelection.parse(getList(REDIS_HASH_FIELDS));
+    }
+
+    public String memberTemplate() {
+        return getString(REDIS_MEMBER_TEMPLATE);
+    }
+
+    public String zsetScore() {
+        return getString(REDIS_ZSET_SCORE);
     }
 
     public NullValueBehavior nullValueBehavior() {

@@ -39,6 +39,21 @@ public final class KeyTemplate {
     private record RecordField(boolean fromValue, List<String> path, String placeholder) implements Part {
     }
 
+    /** As {@link #VALIDATOR}, for a template that may be left empty. */
+    public static final ConfigDef.Validator OPTIONAL_VALIDATOR = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value != null && !((String) value).isEmpty()) {
+                VALIDATOR.ensureValid(name, value);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "empty, or " + VALIDATOR;
+        }
+    };
+
     /** For the config: a template that does not parse is refused with the reason, at validate and at task start alike. */
     public static final ConfigDef.Validator VALIDATOR = new ConfigDef.Validator() {
         @Override

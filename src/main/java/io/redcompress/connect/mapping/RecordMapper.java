@@ -63,6 +63,10 @@ public final class RecordMapper implements AutoCloseable {
             return mapTombstone(record, id);
         }
         byte[] key = key(record, id);
+        RedisWrite ownWrite = layout.fromRecord(record, id, key, part -> encodePart(part, id));
+        if (ownWrite != null) {
+            return Optional.of(ownWrite);
+        }
         byte[] serialized;
         try {
             serialized = ValueSerializer.serialize(record.value(), record.valueSchema());
@@ -78,6 +82,15 @@ public final class RecordMapper implements AutoCloseable {
         byte[] encoded = encoding.encode(serialized, dictionary);
         dictionaries.encoded(topic, serialized, encoded.length, dictionary);
         return Optional.of(layout.set(record, id, key, encoded, serialized.length, ttlMillis));
+    }
+
+    /** A part of a value, alone, without a dictionary: the same part is always the same bytes. */
+    private byte[] encodePart(byte[] serialized, RecordId id) {
+        if (serialized.length > maxValueBytes) {
+            throw new UndecodableRecordException(id, "a part of the value is " + serialized.length + " bytes, over "
+                    + "max.value.bytes=" + maxValueBytes);
+        }
+        return encoding.encode(serialized);
     }
 
     /** What the encoding has done so far (values compressed, attempted, skipped), for metrics. */
@@ -100,7 +113,7 @@ public final class RecordMapper implements AutoCloseable {
                         + "set behavior.on.null.values=delete or ignore to accept tombstones");
             case DELETE:
             default:
-                return Optional.of(layout.delete(id, key(record, id)));
+                return Optional.of(layout.delete(record, id, key(record, id)));
         }
     }
 

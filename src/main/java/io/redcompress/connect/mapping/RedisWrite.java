@@ -5,7 +5,7 @@ package io.redcompress.connect.mapping;
  * and then encoded in the value format, so nothing downstream can write raw bytes by mistake.
  */
 public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.DeleteKey, RedisWrite.SetField,
-        RedisWrite.DeleteField, RedisWrite.Append {
+        RedisWrite.DeleteField, RedisWrite.Append, RedisWrite.KeyCommand {
 
     RecordId recordId();
 
@@ -20,6 +20,17 @@ public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.Delet
     /** The serialised value's length before encoding; 0 for a delete. */
     default int originalLength() {
         return 0;
+    }
+
+    /** The bytes of encoded values the write carries; 0 for a delete. */
+    default long encodedLength() {
+        byte[] encoded = encodedValue();
+        return encoded == null ? 0 : encoded.length;
+    }
+
+    /** True when the write removes something (DEL, HDEL, SREM, ZREM) rather than writing a value. */
+    default boolean removes() {
+        return encodedValue() == null;
     }
 
     /** {@code SET key value [PX ttlMillis]}; ttlMillis 0 means no expiry. */
@@ -73,5 +84,24 @@ public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.Delet
     /** What an {@link Append} does. */
     enum AppendCommand {
         RPUSH, LPUSH, XADD, DEL
+    }
+
+    /**
+     * An idempotent command on one key: {@code HSET key field value ...}, {@code SADD key member},
+     * {@code ZADD key score member}, {@code SREM key member}, {@code ZREM key member}; with ttlMillis over 0, the key's
+     * {@code PEXPIRE} in the same step. {@code arguments}: what follows the key.
+     */
+    record KeyCommand(RecordId recordId, byte[] key, KeyCommandName command, java.util.List<byte[]> arguments,
+                      int originalLength, long encodedLength, long ttlMillis) implements RedisWrite {
+
+        @Override
+        public boolean removes() {
+            return command == KeyCommandName.SREM || command == KeyCommandName.ZREM;
+        }
+    }
+
+    /** What a {@link KeyCommand} runs. */
+    enum KeyCommandName {
+        HSET, SADD, ZADD, SREM, ZREM
     }
 }

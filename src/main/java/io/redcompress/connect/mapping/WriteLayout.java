@@ -16,6 +16,25 @@ public interface WriteLayout {
 
     RedisWrite delete(RecordId id, byte[] logicalKey);
 
+    /** Encodes one serialised part of a value (a hash field's value, a set member) in the value format. */
+    interface PartEncoder {
+        /** @throws UndecodableRecordException when the part is over max.value.bytes */
+        byte[] encode(byte[] serialized);
+    }
+
+    /**
+     * For a layout that writes parts of a value (HSET of its fields, a member made by a template): the write, made from
+     * the record; null for a layout that writes the whole encoded value ({@link #set}).
+     */
+    default RedisWrite fromRecord(SinkRecord record, RecordId id, byte[] key, PartEncoder encoder) {
+        return null;
+    }
+
+    /** As {@link #delete(RecordId, byte[])}, for a layout that needs the tombstone itself. */
+    default RedisWrite delete(SinkRecord record, RecordId id, byte[] key) {
+        return delete(id, key);
+    }
+
     /** As {@link #set(RecordId, byte[], byte[], int, long)}, for a layout that also takes from the record itself. */
     default RedisWrite set(SinkRecord record, RecordId id, byte[] logicalKey, byte[] encodedValue, int originalLength,
                            long ttlMillis) {

@@ -139,11 +139,10 @@ public final class SinkMetrics {
                     && Math.max(set.field().length, set.encodedValue().length) > listpackValueBytes) {
                 overListpackValue++;
             }
-            byte[] encoded = write.encodedValue();
-            if (encoded != null) {
+            if (!write.removes()) {
                 values++;
                 originalBytes += write.originalLength();
-                encodedBytes += encoded.length;
+                encodedBytes += write.encodedLength();
             } else {
                 deletes++;
             }

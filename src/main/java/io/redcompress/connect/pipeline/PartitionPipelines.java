@@ -126,10 +126,7 @@ public final class PartitionPipelines {
     /** Heap a write holds while in flight: its key and value, the record's original value, and the objects around them. */
     private static long estimatedBytes(RedisWrite write) {
         long bytes = RECORD_OVERHEAD_BYTES + write.key().length;
-        byte[] encoded = write.encodedValue();
-        if (encoded != null) {
-            bytes += encoded.length + write.originalLength();
-        }
+        bytes += write.encodedLength() + write.originalLength();
         if (write instanceof RedisWrite.SetField set) {
             bytes += set.field().length;
         }

@@ -136,6 +136,54 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
         };
     }
 
+    /** {@code key argument...}, for HSET, SADD, ZADD, SREM, ZREM. */
+    static BulkArgs keyAndArguments(byte[] key, List<byte[]> arguments) {
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 1 + arguments.size();
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, key);
+                arguments.forEach(argument -> writeBulk(buf, argument));
+            }
+
+            @Override
+            public String toCommandString() {
+                return "key and " + arguments.size() + " arguments";
+            }
+        };
+    }
+
+    /** {@code script 1 key ttl command argument...}, for {@link NodeLink#EXPIRING_SCRIPT}. */
+    static BulkArgs expiring(byte[] script, RedisWrite.KeyCommand command) {
+        byte[] name = command.command().name().getBytes(StandardCharsets.US_ASCII);
+        byte[] ttl = decimal(command.ttlMillis());
+        return new BulkArgs() {
+            @Override
+            public int count() {
+                return 5 + command.arguments().size();
+            }
+
+            @Override
+            public void encode(ByteBuf buf) {
+                writeBulk(buf, script);
+                writeBulk(buf, ONE);
+                writeBulk(buf, command.key());
+                writeBulk(buf, ttl);
+                writeBulk(buf, name);
+                command.arguments().forEach(argument -> writeBulk(buf, argument));
+            }
+
+            @Override
+            public String toCommandString() {
+                return "expiring " + command.command() + " of " + command.arguments().size() + " arguments";
+            }
+        };
+    }
+
     private static byte[] decimal(long value) {
         return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }

@@ -157,7 +157,7 @@ final class NodeLink implements AutoCloseable {
             if (write.getClass() != kind || !batchable(write)) {
                 break;
             }
-            bytes += write.key().length + (write.encodedValue() == null ? 0 : write.encodedValue().length)
+            bytes += write.key().length + write.encodedLength()
                     + (write instanceof RedisWrite.SetField field ? field.field().length : 0);
             if (keys > 0 && bytes > MAX_BYTES_PER_MSET) {
                 break;
@@ -339,7 +339,19 @@ final class NodeLink implements AutoCloseable {
         return result;
     }
 
+    /** A command on one key, then PEXPIRE of the key, as one step: {@code KEYS[1]}; ARGV: ttl ms, command, arguments. */
+    static final byte[] EXPIRING_SCRIPT = ("redis.call(ARGV[2], KEYS[1], unpack(ARGV, 3)) "
+            + "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private static AsyncCommand<byte[], byte[], Object> single(RedisWrite write) {
+        if (write instanceof RedisWrite.KeyCommand command) {
+            if (command.ttlMillis() > 0) {
+                return command(CommandType.EVAL, new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                        BulkArgs.expiring(EXPIRING_SCRIPT, command));
+            }
+            return command(CommandType.valueOf(command.command().name()), new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                    BulkArgs.keyAndArguments(command.key(), command.arguments()));
+        }
         if (write instanceof RedisWrite.SetValue set) {
             return command(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), BulkArgs.set(set));
         }

@@ -126,6 +126,9 @@ final class RedisPermissionCheck {
         if (config.command().appends()) {
             return appendCommands(key);
         }
+        if (config.command() != io.redcompress.connect.config.WriteCommand.SET) {
+            return structureCommands(key);
+        }
         if (config.ttlMillis() > 0) {
             planned.add(new Command("SET " + key + " <value> PX " + config.ttlMillis(),
                     parts("SET", sampleKey, "v", "PX", Long.toString(config.ttlMillis()))));
@@ -198,6 +201,31 @@ final class RedisPermissionCheck {
         return planned;
     }
 
+    /** HSET, SADD or ZADD on a sample key; DEL, SREM or ZREM for tombstones; the expiring script and PEXPIRE with ttl.ms. */
+    private List<Command> structureCommands(String key) {
+        List<Command> planned = new ArrayList<>();
+        switch (config.command()) {
+            case HSET -> planned.add(new Command("HSET " + key + " <field> <value>", parts("HSET", sampleKey, "f", "v")));
+            case SADD -> planned.add(new Command("SADD " + key + " <member>", parts("SADD", sampleKey, "m")));
+            default -> planned.add(new Command("ZADD " + key + " <score> <member>", parts("ZADD", sampleKey, "1", "m")));
+        }
+        if (config.nullValueBehavior() == NullValueBehavior.DELETE) {
+            String remove = switch (config.command()) {
+                case HSET -> "DEL";
+                case SADD -> "SREM";
+                default -> "ZREM";
+            };
+            planned.add(remove.equals("DEL") ? new Command("DEL " + key, parts("DEL", sampleKey))
+                    : new Command(remove + " " + key + " <member>", parts(remove, sampleKey, "m")));
+        }
+        if (config.ttlMillis() > 0) {
+            planned.add(new Command("EVAL <expiring script> 1 " + key, parts("EVAL", "return 0", "1", sampleKey)));
+            planned.add(new Command("PEXPIRE " + key, parts("PEXPIRE", sampleKey, Long.toString(config.ttlMillis()))));
+        }
+        addWait(planned);
+        return planned;
+    }
+
     /** The mark key of the sample key's slot for a connector named "sample", or null without exactly once. */
     private byte[] sampleMarkKey() {
         if (!config.exactlyOnceAppends()) {
@@ -242,6 +270,9 @@ final class RedisPermissionCheck {
                 probeScript(mark, RedisSinkConfig.REDIS_EXACTLY_ONCE_KEY_PREFIX).ifPresent(problems::add);
             }
             return problems;
+        }
+        if (config.command() != io.redcompress.connect.config.WriteCommand.SET) {
+            return problems; // HSET, SADD, ZADD cannot be probed without writing: the write path names a refusal
         }
         CommandArgs<byte[], byte[]> set = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(sampleKey).add(new byte[0])
                 .add("PX").add(0);
@@ -342,6 +373,11 @@ final class RedisPermissionCheck {
         if (config.command().appends()) {
             return " +eval +" + config.command().name().toLowerCase(Locale.ROOT) + (config.listMaxLength() > 0 ? " +ltrim" : "")
                     + (config.ttlMillis() > 0 ? " +pexpire" : "") + " +del" + (config.exactlyOnceAppends() ? " +hget +hset" : "");
+        }
+        if (config.command() != io.redcompress.connect.config.WriteCommand.SET) {
+            String command = config.command().name().toLowerCase(Locale.ROOT);
+            return " +" + command + (command.equals("hset") ? " +del" : command.equals("sadd") ? " +srem" : " +zrem")
+                    + (config.ttlMillis() > 0 ? " +eval +pexpire" : "");
         }
         return " +set +del";
     }

@@ -24,8 +24,11 @@ import io.redcompress.connect.pipeline.PendingWrite;
 import io.redcompress.connect.testing.RedisServerProcess;
 import io.redcompress.connect.testing.RespClient;
 
-/** The append script against a real redis-server: what a redelivery, a gap and a tombstone do to lists and streams. */
-class AppendWritesTest {
+/**
+ * The commands against a real redis-server: what a redelivery, a gap and a tombstone do to lists and streams, and
+ * the idempotent HSET, SADD, ZADD, SREM and ZREM.
+ */
+class CommandWritesTest {
 
     private static final TopicPartition PARTITION = new TopicPartition("t", 0);
     private static final String MARKS = AppendLayout.markPrefix("redcompress:eo:", "c");
@@ -159,6 +162,32 @@ class AppendWritesTest {
         assertThat(fields.stream().map(f -> new String((byte[]) f, StandardCharsets.UTF_8)))
                 .containsExactly("v", "y", "offset", "8", "topic", "t");
         assertThat((Long) client.command("PTTL", "s")).isPositive();
+    }
+
+    @Test
+    void hashesSetsAndSortedSetsAreWrittenIdempotentlyWithTheirExpiry() throws Exception {
+        RecordId id = id(0);
+        List<RedisWrite> writes = List.of(
+                new RedisWrite.KeyCommand(id, bytes("h"), RedisWrite.KeyCommandName.HSET,
+                        List.of(bytes("a"), bytes("1"), bytes("b"), bytes("2")), 2, 2, 0),
+                new RedisWrite.KeyCommand(id(1), bytes("s"), RedisWrite.KeyCommandName.SADD, List.of(bytes("m1")), 2, 2, 60_000),
+                new RedisWrite.KeyCommand(id(2), bytes("s"), RedisWrite.KeyCommandName.SADD, List.of(bytes("m2")), 2, 2, 60_000),
+                new RedisWrite.KeyCommand(id(3), bytes("s"), RedisWrite.KeyCommandName.SREM, List.of(bytes("m1")), 0, 0, 0),
+                new RedisWrite.KeyCommand(id(4), bytes("z"), RedisWrite.KeyCommandName.ZADD, List.of(bytes("2.5"), bytes("x")), 1, 1, 0),
+                new RedisWrite.KeyCommand(id(5), bytes("z"), RedisWrite.KeyCommandName.ZADD, List.of(bytes("1"), bytes("y")), 1, 1, 0));
+        client.command("SET", "z", "a string");
+        List<WriteResult> results = send(new AppendSequence(), writes);
+        assertThat(results.subList(0, 4)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(results.get(4).failure()).as("a key of another type: about the record").isEqualTo(FailureKind.PERMANENT);
+        client.command("DEL", "z");
+        assertThat(send(new AppendSequence(), writes)).as("written again: the same contents")
+                .allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat((List<?>) client.command("HGETALL", "h")).hasSize(4);
+        assertThat(((List<?>) client.command("SMEMBERS", "s")).stream().map(m -> new String((byte[]) m, StandardCharsets.UTF_8)))
+                .containsExactly("m2");
+        assertThat((Long) client.command("PTTL", "s")).isPositive();
+        assertThat(((List<?>) client.command("ZRANGE", "z", "0", "-1")).stream().map(m -> new String((byte[]) m,
+                StandardCharsets.UTF_8))).containsExactly("y", "x");
     }
 
     private List<WriteResult> send(AppendSequence sequence, List<RedisWrite> writes) throws Exception {
