@@ -72,7 +72,9 @@ public final class ThroughputBench {
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
                 + "(a codec name: the connector with compression.codec=<name>; codec+dictionary, e.g. zstd+auto, also sets "
                 + "compression.dictionary; a suffix @buckets, e.g. zstd+auto@buckets, runs it with redis.layout=buckets, "
-                + "redis.bucket.expected.keys = the run's distinct keys) --partitions N (1) --tasks N (1) "
+                + "redis.bucket.expected.keys = the run's distinct keys; a suffix @rpush, @lpush, @xadd, @sadd or @zadd runs "
+                + "it with that redis.command, exactly once, and with -alo, e.g. none@rpush-alo, at least once) "
+                + "--partitions N (1) --tasks N (1) "
                 + "--rounds N (3) --max-poll-records N (the worker's default) --offset-flush-ms N (250) "
                 + "--redis-pause-ms N (0: stall Redis's writes that long, CLIENT PAUSE, once the first key is in) "
                 + "--set key=value (a connector setting, repeatable) "
@@ -144,9 +146,9 @@ public final class ThroughputBench {
                 }
             }
             variants.forEach(Variant::parse);
-            if (Variant.parse(latencyCodec).buckets()) {
+            if (!Variant.parse(latencyCodec).plainKeys()) {
                 throw new IllegalArgumentException("--latency-codec " + latencyCodec + ": the latency run reads plain keys; "
-                        + "give a codec without @buckets");
+                        + "give a codec without @");
             }
             return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
                     latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose,
@@ -164,16 +166,22 @@ public final class ThroughputBench {
 
     /**
      * A variant as named on the command line: {@code noop}, {@code lettuce}, or the connector as
-     * {@code codec[+dictionary][@keys|@buckets]} ({@code zstd+auto@buckets}: compression.codec=zstd,
-     * compression.dictionary=auto, redis.layout=buckets).
+     * {@code codec[+dictionary][@keys|@buckets|@<command>[-alo]]} ({@code zstd+auto@buckets}: compression.codec=zstd,
+     * compression.dictionary=auto, redis.layout=buckets; {@code none@rpush}: redis.command=rpush, exactly once;
+     * {@code none@rpush-alo}: the same at least once).
      */
-    record Variant(String codec, String dictionary, boolean buckets) {
+    record Variant(String codec, String dictionary, boolean buckets, String command, boolean atLeastOnce) {
+
+        static final List<String> COMMANDS = List.of("rpush", "lpush", "xadd", "sadd", "zadd");
 
         static Variant parse(String variant) {
             String[] codecAndLayout = variant.split("@", 2);
             String layout = codecAndLayout.length > 1 ? codecAndLayout[1] : "keys";
-            if (!layout.equals("keys") && !layout.equals("buckets")) {
-                throw new IllegalArgumentException("variant " + variant + ": the layout after @ is keys or buckets, not " + layout);
+            boolean atLeastOnce = layout.endsWith("-alo");
+            String command = atLeastOnce ? layout.substring(0, layout.length() - 4) : layout;
+            if (!layout.equals("keys") && !layout.equals("buckets") && !COMMANDS.contains(command)) {
+                throw new IllegalArgumentException("variant " + variant + ": after @ comes keys, buckets or a command of "
+                        + COMMANDS + " (with -alo: at least once), not " + layout);
             }
             String[] codecAndDictionary = codecAndLayout[0].split("\\+", 2);
             boolean baseline = codecAndLayout[0].equals("noop") || codecAndLayout[0].equals("lettuce");
@@ -181,7 +189,12 @@ public final class ThroughputBench {
                 throw new IllegalArgumentException("variant " + variant + ": " + codecAndLayout[0] + " has no layout");
             }
             return new Variant(codecAndDictionary[0], codecAndDictionary.length > 1 ? codecAndDictionary[1] : null,
-                    layout.equals("buckets"));
+                    layout.equals("buckets"), COMMANDS.contains(command) ? command : null, atLeastOnce);
+        }
+
+        /** Plain SET keys, one per record: what the latency run and the key count check read. */
+        boolean plainKeys() {
+            return !buckets && command == null;
         }
 
         /** The same codec in the keys layout: what a bucket variant's figures are compared with. */
@@ -399,7 +412,9 @@ public final class ThroughputBench {
         }
         // dictionaries and their pointers (compression.dictionary=auto) live beside the values
         long dictionaryKeys = cluster.redisClient.keys(DICTIONARY_PREFIX + ":*").size();
-        long keys = cluster.redisClient.dbsize() - dictionaryKeys;
+        // so do the high-water marks of exactly once: one small hash per slot written to
+        long markKeys = cluster.redisClient.keys(MARK_PREFIX + "*").size();
+        long keys = cluster.redisClient.dbsize() - dictionaryKeys - markKeys;
         boolean buckets = !variant.equals("noop") && Variant.parse(variant).buckets();
         long expectedKeys = variant.equals("noop") ? 0 : records;
         if (!buckets && keys != expectedKeys) {
@@ -431,6 +446,8 @@ public final class ThroughputBench {
         int index = options.variants().indexOf(variant);
         return "tb-" + payload + "-" + label + "-v" + (index < 0 ? "x" : Integer.toString(index));
     }
+
+    static final String MARK_PREFIX = "tb-marks:";
 
     private static String bucketPrefix(String name) {
         return name + ":b:";
@@ -529,6 +546,17 @@ public final class ThroughputBench {
             config.put("compression.codec", parsed.codec());
             if (parsed.dictionary() != null) {
                 config.put("compression.dictionary", parsed.dictionary());
+            }
+            if (parsed.command() != null) {
+                config.put("redis.command", parsed.command());
+                config.put("redis.delivery.guarantee", parsed.atLeastOnce() ? "at_least_once" : "exactly_once");
+                config.put("redis.exactly.once.key.prefix", MARK_PREFIX);
+                if (parsed.command().equals("sadd") || parsed.command().equals("zadd")) {
+                    config.put("behavior.on.null.values", "ignore"); // the member is the value: a tombstone cannot name it
+                }
+                if (parsed.command().equals("zadd")) {
+                    config.put("redis.zset.score", "timestamp");
+                }
             }
             if (parsed.buckets()) {
                 if (distinctKeys < 1) {
