@@ -98,7 +98,11 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
     static BulkArgs appends(byte[] script, List<RedisWrite> writes, int from, int count) {
         List<byte[]> keys = new java.util.ArrayList<>(2 * count);
         List<byte[]> argv = new java.util.ArrayList<>(1 + 10 * count);
+        RedisWrite.Append run = (RedisWrite.Append) writes.get(from);
         argv.add(decimal(count));
+        argv.add((run.recordId().topic() + "/" + run.recordId().partition()).getBytes(StandardCharsets.UTF_8));
+        argv.add(decimal(run.maxLength()));
+        argv.add(decimal(run.ttlMillis()));
         for (int i = from; i < from + count; i++) {
             RedisWrite.Append append = (RedisWrite.Append) writes.get(i);
             keys.add(append.key());
@@ -106,11 +110,8 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
                 keys.add(append.markKey());
             }
             argv.add(append.command().name().getBytes(StandardCharsets.US_ASCII));
-            argv.add((append.recordId().topic() + "/" + append.recordId().partition()).getBytes(StandardCharsets.UTF_8));
             argv.add(decimal(append.recordId().offset()));
             argv.add(decimal(append.previousOffset()));
-            argv.add(decimal(append.maxLength()));
-            argv.add(decimal(append.ttlMillis()));
             argv.add(append.exactlyOnce() ? ONE : ZERO);
             argv.add(decimal(append.payload().size()));
             argv.addAll(append.payload());

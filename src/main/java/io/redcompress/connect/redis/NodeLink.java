@@ -154,7 +154,7 @@ final class NodeLink implements AutoCloseable {
         long bytes = 0;
         for (int i = from; i < writes.size() && keys < MAX_KEYS_PER_MSET && !asking.get(i); i++) {
             RedisWrite write = writes.get(i);
-            if (write.getClass() != kind || !batchable(write)) {
+            if (write.getClass() != kind || !batchable(write) || !sameScriptRun(writes.get(from), write)) {
                 break;
             }
             bytes += write.key().length + write.encodedLength()
@@ -165,6 +165,13 @@ final class NodeLink implements AutoCloseable {
             keys++;
         }
         return Math.max(keys, 1);
+    }
+
+    /** Appends share one script call only with the same partition, max length and ttl: its header carries them. */
+    private static boolean sameScriptRun(RedisWrite first, RedisWrite write) {
+        return !(first instanceof RedisWrite.Append a) || write instanceof RedisWrite.Append b
+                && a.recordId().topicPartition().equals(b.recordId().topicPartition())
+                && a.maxLength() == b.maxLength() && a.ttlMillis() == b.ttlMillis();
     }
 
     private static boolean batchable(RedisWrite write) {
@@ -251,22 +258,22 @@ final class NodeLink implements AutoCloseable {
      * key (exactly once), each only for a record above its partition's high-water mark in it, which it then raises,
      * and only once the mark has reached the partition's previous write to the slot (docs/commands.md). Answers one
      * element per write: 1 applied, 0 a duplicate, the error text of the first write that failed (a GAP, or Redis's
-     * reply), and -1 for each write after it, not run. ARGV: the number of writes, then per write: command,
-     * topic/partition, offset, previous offset (-1: any), max length, ttl ms, 1 with a mark key, payload length,
-     * payload. KEYS: per write its data key, then its mark key if it has one.
+     * reply), and -1 for each write after it, not run. ARGV: the number of writes, their topic/partition, max length
+     * and ttl ms (one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
+     * payload length, payload. KEYS: per write its data key, then its mark key if it has one.
      */
     static final byte[] APPEND_SCRIPT = """
-            local results, k, a = {}, 1, 2
-            local n = tonumber(ARGV[1])
+            local n, tp, max, ttl = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+            local results, k, a = {}, 1, 5
             local function stop(i, failure)
               results[i] = failure
               for j = i + 1, n do results[j] = -1 end
               return results
             end
             for i = 1, n do
-              local command, tp, offset = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-              local previous, max, ttl = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-              local marked, first, last = ARGV[a + 6] == '1', a + 8, a + 7 + tonumber(ARGV[a + 7])
+              local command, offsetText, previous = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+              local offset = tonumber(offsetText)
+              local marked, first, last = ARGV[a + 3] == '1', a + 5, a + 4 + tonumber(ARGV[a + 4])
               a = last + 1
               local key, mark = KEYS[k], nil
               k = k + 1
@@ -298,7 +305,7 @@ final class NodeLink implements AutoCloseable {
                 if max > 0 and command == 'RPUSH' then redis.call('LTRIM', key, -max, -1) end
                 if max > 0 and command == 'LPUSH' then redis.call('LTRIM', key, 0, max - 1) end
                 if ttl > 0 and command ~= 'DEL' then redis.call('PEXPIRE', key, ttl) end
-                if mark then redis.call('HSET', mark, tp, offset) end
+                if mark then redis.call('HSET', mark, tp, offsetText) end
                 results[i] = 1
               else
                 results[i] = 0
