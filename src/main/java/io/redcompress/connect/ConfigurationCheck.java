@@ -111,11 +111,17 @@ final class ConfigurationCheck {
         }
         if (command != WriteCommand.XADD) {
             String streamOption = config.streamMaxLength() > 0 ? RedisSinkConfig.REDIS_STREAM_MAX_LENGTH
+                    : config.streamMaxAgeMillis() > 0 ? RedisSinkConfig.REDIS_STREAM_MAX_AGE_MS
                     : !config.streamExtraFields().isEmpty() ? RedisSinkConfig.REDIS_STREAM_EXTRA_FIELDS : null;
             if (streamOption != null) {
                 return Optional.of(new Problem(streamOption, streamOption + " is about streams, which " + current
                         + " does not write: set it with " + RedisSinkConfig.REDIS_COMMAND + "=xadd, or remove it."));
             }
+        }
+        if (config.streamMaxLength() > 0 && config.streamMaxAgeMillis() > 0) {
+            return Optional.of(new Problem(RedisSinkConfig.REDIS_STREAM_MAX_AGE_MS, "XADD trims by one rule: "
+                    + RedisSinkConfig.REDIS_STREAM_MAX_AGE_MS + " (MINID) or " + RedisSinkConfig.REDIS_STREAM_MAX_LENGTH
+                    + " (MAXLEN), not both: set one of them to 0."));
         }
         return Optional.empty();
     }

@@ -75,7 +75,8 @@ final class TaskComponents {
         return switch (config.command()) {
             case RPUSH -> AppendLayout.list(RedisWrite.AppendCommand.RPUSH, config.listMaxLength(), marks);
             case LPUSH -> AppendLayout.list(RedisWrite.AppendCommand.LPUSH, config.listMaxLength(), marks);
-            case XADD -> AppendLayout.stream(config.streamMaxLength(), config.streamValueField(), config.streamExtraFields(), marks);
+            case XADD -> AppendLayout.stream(config.streamMaxLength(), config.streamMaxAgeMillis(),
+                    config.streamValueField(), config.streamExtraFields(), marks);
             case HSET -> StructureLayout.hash(config.hashFields(), config.ttlMillis());
             case SADD -> StructureLayout.set(config.memberTemplate(), config.ttlMillis());
             case ZADD -> StructureLayout.sortedSet(config.memberTemplate(), config.zsetScore(), config.ttlMillis());

@@ -97,6 +97,12 @@ class ConfigurationCheckTest {
         assertThat(errors(props("redis.command", "LPUSH", "redis.list.max.length", "100"))).isEmpty();
         assertThat(errors(props("redis.command", "xadd", "redis.stream.max.length", "1000",
                 "redis.stream.extra.fields", "key, timestamp, header.trace-id"))).isEmpty();
+        assertThat(errors(props("redis.command", "rpush", "redis.stream.max.age.ms", "60000"))
+                .get("redis.stream.max.age.ms")).singleElement().asString().contains("redis.command=xadd");
+        assertThat(errors(props("redis.command", "xadd", "redis.stream.max.length", "1000",
+                "redis.stream.max.age.ms", "60000")).get("redis.stream.max.age.ms")).singleElement().asString()
+                .contains("not both");
+        assertThat(errors(props("redis.command", "xadd", "redis.stream.max.age.ms", "60000"))).isEmpty();
     }
 
     @Test

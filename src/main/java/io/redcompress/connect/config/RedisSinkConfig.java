@@ -215,6 +215,13 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "(XADD MAXLEN ~ n: Redis trims whole macro nodes, so a stream may hold somewhat more). 0: no trimming.";
     private static final String REDIS_STREAM_MAX_LENGTH_DISPLAY = "Stream max length";
 
+    public static final String REDIS_STREAM_MAX_AGE_MS = "redis.stream.max.age.ms";
+    private static final String REDIS_STREAM_MAX_AGE_MS_DOC = "With xadd: trim entries older than this from each stream "
+            + "as it is written to (XADD MINID ~ <now - age>, the entry ids being Redis's millisecond times; 'now' is the "
+            + "worker's clock when the write is sent). 0: no trimming by age. Redis trims by one rule per XADD: set this or "
+            + REDIS_STREAM_MAX_LENGTH + ", not both.";
+    private static final String REDIS_STREAM_MAX_AGE_MS_DISPLAY = "Stream max age (ms)";
+
     public static final String REDIS_STREAM_VALUE_FIELD = "redis.stream.value.field";
     public static final String REDIS_STREAM_VALUE_FIELD_DEFAULT = "value";
     private static final String REDIS_STREAM_VALUE_FIELD_DOC = "With xadd: the entry field that holds the encoded value.";
@@ -512,6 +519,8 @@ public final class RedisSinkConfig extends AbstractConfig {
                         REDIS_LIST_MAX_LENGTH_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_LIST_MAX_LENGTH_DISPLAY)
                 .define(REDIS_STREAM_MAX_LENGTH, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
                         REDIS_STREAM_MAX_LENGTH_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_STREAM_MAX_LENGTH_DISPLAY)
+                .define(REDIS_STREAM_MAX_AGE_MS, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
+                        REDIS_STREAM_MAX_AGE_MS_DOC, COMMANDS_GROUP, ++order, Width.SHORT, REDIS_STREAM_MAX_AGE_MS_DISPLAY)
                 .define(REDIS_STREAM_VALUE_FIELD, Type.STRING, REDIS_STREAM_VALUE_FIELD_DEFAULT, new ConfigDef.NonEmptyString(),
                         Importance.LOW, REDIS_STREAM_VALUE_FIELD_DOC, COMMANDS_GROUP, ++order, Width.SHORT,
                         REDIS_STREAM_VALUE_FIELD_DISPLAY)
@@ -719,6 +728,10 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public long streamMaxLength() {
         return getLong(REDIS_STREAM_MAX_LENGTH);
+    }
+
+    public long streamMaxAgeMillis() {
+        return getLong(REDIS_STREAM_MAX_AGE_MS);
     }
 
     public String streamValueField() {

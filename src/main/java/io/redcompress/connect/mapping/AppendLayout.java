@@ -19,15 +19,17 @@ public final class AppendLayout implements WriteLayout {
 
     private final RedisWrite.AppendCommand command;
     private final long maxLength;
+    private final long maxAgeMillis;
     private final byte[] valueField;
     private final List<StreamExtraField> extraFields;
     /** {@code <redis.exactly.once.key.prefix><connector>:}, or null for at least once */
     private final String markPrefix;
 
-    private AppendLayout(RedisWrite.AppendCommand command, long maxLength, String valueField,
+    private AppendLayout(RedisWrite.AppendCommand command, long maxLength, long maxAgeMillis, String valueField,
                          List<StreamExtraField> extraFields, String markPrefix) {
         this.command = command;
         this.maxLength = maxLength;
+        this.maxAgeMillis = maxAgeMillis;
         this.valueField = valueField.getBytes(StandardCharsets.UTF_8);
         this.extraFields = List.copyOf(extraFields);
         this.markPrefix = markPrefix;
@@ -38,13 +40,17 @@ public final class AppendLayout implements WriteLayout {
         if (command != RedisWrite.AppendCommand.RPUSH && command != RedisWrite.AppendCommand.LPUSH) {
             throw new IllegalArgumentException("not a list command: " + command);
         }
-        return new AppendLayout(command, maxLength, "value", List.of(), markPrefix);
+        return new AppendLayout(command, maxLength, 0, "value", List.of(), markPrefix);
     }
 
-    /** XADD with the value in {@code valueField}, then the extra fields; MAXLEN ~ {@code maxLength} when over 0. */
-    public static AppendLayout stream(long maxLength, String valueField, List<StreamExtraField> extraFields,
-                                      String markPrefix) {
-        return new AppendLayout(RedisWrite.AppendCommand.XADD, maxLength, valueField, extraFields, markPrefix);
+    /**
+     * XADD with the value in {@code valueField}, then the extra fields; MAXLEN ~ {@code maxLength} when over 0, or
+     * MINID ~ (now - {@code maxAgeMillis}) when that is over 0.
+     */
+    public static AppendLayout stream(long maxLength, long maxAgeMillis, String valueField,
+                                      List<StreamExtraField> extraFields, String markPrefix) {
+        return new AppendLayout(RedisWrite.AppendCommand.XADD, maxLength, maxAgeMillis, valueField, extraFields,
+                markPrefix);
     }
 
     /**
@@ -78,13 +84,13 @@ public final class AppendLayout implements WriteLayout {
         } else {
             payload = List.of(encodedValue);
         }
-        return new RedisWrite.Append(id, logicalKey, command, encodedValue, originalLength, payload, maxLength, ttlMillis,
-                markKey(logicalKey), RedisWrite.Append.ANY_PREVIOUS);
+        return new RedisWrite.Append(id, logicalKey, command, encodedValue, originalLength, payload, maxLength, maxAgeMillis,
+                ttlMillis, markKey(logicalKey), RedisWrite.Append.ANY_PREVIOUS);
     }
 
     @Override
     public RedisWrite delete(RecordId id, byte[] logicalKey) {
-        return new RedisWrite.Append(id, logicalKey, RedisWrite.AppendCommand.DEL, null, 0, List.of(), 0, 0,
+        return new RedisWrite.Append(id, logicalKey, RedisWrite.AppendCommand.DEL, null, 0, List.of(), 0, 0, 0,
                 markKey(logicalKey), RedisWrite.Append.ANY_PREVIOUS);
     }
 

@@ -60,13 +60,15 @@ public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.Delet
     /**
      * A write that appends (RPUSH, LPUSH, XADD) or, for a tombstone ({@code command} DEL), deletes the list or stream;
      * sent as one script (docs/commands.md). {@code payload}: the encoded value for a list, the entry's field names
-     * and values for a stream, nothing for DEL. {@code maxLength}: LTRIM / MAXLEN ~ after the append (0: none).
+     * and values for a stream, nothing for DEL. {@code maxLength}: LTRIM / MAXLEN ~ after the append (0: none);
+     * {@code maxAgeMillis}: a stream's MINID ~ (now - age) instead (0: none).
      * With {@code markKey} (exactly once), the script applies the write only when {@code recordId}'s offset is above
      * its partition's high-water mark in that key, and only when the mark has reached {@code previousOffset} (the
      * partition's previous write to the same slot; {@value #ANY_PREVIOUS}: not known), then raises the mark.
      */
     record Append(RecordId recordId, byte[] key, AppendCommand command, byte[] encodedValue, int originalLength,
-                  java.util.List<byte[]> payload, long maxLength, long ttlMillis, byte[] markKey, long previousOffset)
+                  java.util.List<byte[]> payload, long maxLength, long maxAgeMillis, long ttlMillis, byte[] markKey,
+                  long previousOffset)
             implements RedisWrite {
 
         public static final long ANY_PREVIOUS = -1;
@@ -76,8 +78,8 @@ public sealed interface RedisWrite permits RedisWrite.SetValue, RedisWrite.Delet
         }
 
         public Append withPreviousOffset(long previous) {
-            return new Append(recordId, key, command, encodedValue, originalLength, payload, maxLength, ttlMillis, markKey,
-                    previous);
+            return new Append(recordId, key, command, encodedValue, originalLength, payload, maxLength, maxAgeMillis,
+                    ttlMillis, markKey, previous);
         }
     }
 

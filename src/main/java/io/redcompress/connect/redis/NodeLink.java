@@ -167,11 +167,11 @@ final class NodeLink implements AutoCloseable {
         return Math.max(keys, 1);
     }
 
-    /** Appends share one script call only with the same partition, max length and ttl: its header carries them. */
+    /** Appends share one script call only with the same partition, trim and ttl: its header carries them. */
     private static boolean sameScriptRun(RedisWrite first, RedisWrite write) {
         return !(first instanceof RedisWrite.Append a) || write instanceof RedisWrite.Append b
                 && a.recordId().topicPartition().equals(b.recordId().topicPartition())
-                && a.maxLength() == b.maxLength() && a.ttlMillis() == b.ttlMillis();
+                && a.maxLength() == b.maxLength() && a.maxAgeMillis() == b.maxAgeMillis() && a.ttlMillis() == b.ttlMillis();
     }
 
     private static boolean batchable(RedisWrite write) {
@@ -258,13 +258,13 @@ final class NodeLink implements AutoCloseable {
      * key (exactly once), each only for a record above its partition's high-water mark in it, which it then raises,
      * and only once the mark has reached the partition's previous write to the slot (docs/commands.md). Answers one
      * element per write: 1 applied, 0 a duplicate, the error text of the first write that failed (a GAP, or Redis's
-     * reply), and -1 for each write after it, not run. ARGV: the number of writes, their topic/partition, max length
-     * and ttl ms (one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
+     * reply), and -1 for each write after it, not run. ARGV: the number of writes, their topic/partition, max length,
+     * ttl ms and a stream's min id (0: none; one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
      * payload length, payload. KEYS: per write its data key, then its mark key if it has one.
      */
     static final byte[] APPEND_SCRIPT = """
-            local n, tp, max, ttl = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-            local results, k, a = {}, 1, 5
+            local n, tp, max, ttl, minid = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+            local results, k, a = {}, 1, 6
             local function stop(i, failure)
               results[i] = failure
               for j = i + 1, n do results[j] = -1 end
@@ -295,6 +295,8 @@ final class NodeLink implements AutoCloseable {
                 elseif command == 'XADD' then
                   if max > 0 then
                     reply = redis.pcall('XADD', key, 'MAXLEN', '~', max, '*', unpack(ARGV, first, last))
+                  elseif minid ~= '0' then
+                    reply = redis.pcall('XADD', key, 'MINID', '~', minid, '*', unpack(ARGV, first, last))
                   else
                     reply = redis.pcall('XADD', key, '*', unpack(ARGV, first, last))
                   end

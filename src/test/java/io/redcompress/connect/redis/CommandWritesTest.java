@@ -150,7 +150,7 @@ class CommandWritesTest {
 
     @Test
     void streamEntriesCarryTheValueAndTheExtraFieldsOnce() throws Exception {
-        AppendLayout layout = AppendLayout.stream(0, "v", List.of(StreamExtraField.parse("offset"),
+        AppendLayout layout = AppendLayout.stream(0, 0, "v", List.of(StreamExtraField.parse("offset"),
                 StreamExtraField.parse("topic")), MARKS);
         List<RedisWrite> writes = List.of(layout.set(id(7), bytes("s"), bytes("x"), 1, 0),
                 layout.set(id(8), bytes("s"), bytes("y"), 1, 60_000));
@@ -162,6 +162,24 @@ class CommandWritesTest {
         assertThat(fields.stream().map(f -> new String((byte[]) f, StandardCharsets.UTF_8)))
                 .containsExactly("v", "y", "offset", "8", "topic", "t");
         assertThat((Long) client.command("PTTL", "s")).isPositive();
+    }
+
+    @Test
+    void aStreamWithAMaxAgeDropsEntriesOlderThanItAsItIsWritten() throws Exception {
+        client.command("CONFIG", "SET", "stream-node-max-entries", "1"); // MINID ~ trims whole nodes: one entry each
+        try {
+            long hourAgo = System.currentTimeMillis() - 3_600_000;
+            client.command("XADD", "s", (hourAgo - 1) + "-0", "v", "old");
+            client.command("XADD", "s", hourAgo + "-0", "v", "old");
+            AppendLayout layout = AppendLayout.stream(0, 60_000, "v", List.of(), MARKS);
+            send(new AppendSequence(), List.of(layout.set(id(1), bytes("s"), bytes("new"), 1, 0)));
+            List<?> entries = (List<?>) client.command("XRANGE", "s", "-", "+");
+            assertThat(entries).as("entries older than a minute trimmed, the new one kept").hasSize(1);
+            List<?> fields = (List<?>) ((List<?>) entries.get(0)).get(1);
+            assertThat(new String((byte[]) fields.get(1), StandardCharsets.UTF_8)).isEqualTo("new");
+        } finally {
+            client.command("CONFIG", "SET", "stream-node-max-entries", "100");
+        }
     }
 
     @Test
