@@ -34,6 +34,7 @@ class ExampleConfigsTest {
     private static final Path PROPERTIES = Path.of("config/redis-compressed-sink.properties");
     private static final Path JSON = Path.of("config/redis-compressed-sink.json");
     private static final Path BUCKETS = Path.of("config/redis-sink-buckets.properties");
+    private static final Path STREAM = Path.of("config/redis-sink-stream.properties");
     /** ${provider:path:key}, a config provider reference: resolved only by a worker with config.providers set. */
     private static final Pattern PROVIDER_REFERENCE = Pattern.compile("\\$\\{([A-Za-z0-9_.-]+):[^}]*}");
 
@@ -56,7 +57,7 @@ class ExampleConfigsTest {
         return props;
     }
 
-    /** Every key valid for the connector's ConfigDef and for Connect's own sink keys, cross-field checks included. */
+    /** Every key valid for the connector's ConfigDef and for Connect's own sink keys (cross-field: ExampleConfigsCrossFieldTest). */
     private static void assertValid(Map<String, String> props) {
         assertThat(errors(new RedisCompressedSinkConnector().config(), props)).as("connector keys").isEmpty();
         assertThat(errors(SinkConnectorConfig.configDef(), props)).as("Connect's sink keys (topics, converters, errors.*)").isEmpty();
@@ -125,6 +126,26 @@ class ExampleConfigsTest {
         assertThat(text).contains("= " + config.bucketLayout().count() + " buckets");
         // ttl.ms with buckets needs Redis 7.4+, which validate() checks against the server: keep it commented here
         assertThat(config.ttlMillis()).isZero();
+    }
+
+    @Test
+    void streamPropertiesWorkOnAStockWorkerAndAppendExactlyOnce() throws Exception {
+        String text = Files.readString(STREAM);
+        Map<String, String> props = properties(text);
+        assertValid(props);
+        assertDeadLetterTopicFitsOneBroker(props);
+        assertWorkerNeedsAreWrittenDown(text);
+        assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
+                .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+        RedisSinkConfig config = new RedisSinkConfig(props);
+        assertThat(config.command()).isEqualTo(WriteCommand.XADD);
+        assertThat(config.exactlyOnceAppends()).as("the example teaches the default guarantee").isTrue();
+        // the commented alternative must pass the cross-field checks too, once the operator swaps it in
+        Map<String, String> byAge = new HashMap<>(props);
+        byAge.remove(RedisSinkConfig.REDIS_STREAM_MAX_LENGTH);
+        byAge.put(RedisSinkConfig.REDIS_STREAM_MAX_AGE_MS, "86400000");
+        assertValid(byAge);
+        assertThat(text).contains("# " + RedisSinkConfig.REDIS_STREAM_MAX_AGE_MS + "=");
     }
 
     @Test
