@@ -126,7 +126,7 @@ final class ConfigurationCheck {
         return Optional.empty();
     }
 
-    /** HSET, SADD and ZADD: their options, a score for ZADD, tombstones that can name their member, no dictionary. */
+    /** HSET, SADD and ZADD: their options, a score for ZADD, tombstones that can name their member, no dictionary for members. */
     private static Optional<Problem> structureProblem(RedisSinkConfig config, WriteCommand command, String current) {
         if (!config.hashFields().all() && command != WriteCommand.HSET) {
             return Optional.of(new Problem(RedisSinkConfig.REDIS_HASH_FIELDS, RedisSinkConfig.REDIS_HASH_FIELDS
@@ -151,10 +151,10 @@ final class ConfigurationCheck {
                     + "tombstone does not have. Set " + RedisSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=ignore or fail, or make "
                     + "the member from ${key}."));
         }
-        if ((command == WriteCommand.HSET || command.addsMembers()) && config.dictionaryMode().enabled()) {
-            return Optional.of(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, current + " compresses each field "
-                    + "or member alone, without a dictionary (a member must stay the same bytes): set "
-                    + RedisSinkConfig.COMPRESSION_DICTIONARY + "=none."));
+        if (command.addsMembers() && config.dictionaryMode().enabled()) {
+            return Optional.of(new Problem(RedisSinkConfig.COMPRESSION_DICTIONARY, current + " encodes each member "
+                    + "alone, without a dictionary, so that the same member stays the same bytes (a dictionary changes "
+                    + "when it is retrained): set " + RedisSinkConfig.COMPRESSION_DICTIONARY + "=none."));
         }
         return Optional.empty();
     }

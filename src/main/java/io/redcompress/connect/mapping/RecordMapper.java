@@ -63,7 +63,7 @@ public final class RecordMapper implements AutoCloseable {
             return mapTombstone(record, id);
         }
         byte[] key = key(record, id);
-        RedisWrite ownWrite = layout.fromRecord(record, id, key, part -> encodePart(part, id));
+        RedisWrite ownWrite = layout.fromRecord(record, id, key, new Parts(record.topic(), id));
         if (ownWrite != null) {
             return Optional.of(ownWrite);
         }
@@ -77,20 +77,45 @@ public final class RecordMapper implements AutoCloseable {
             throw new UndecodableRecordException(id, "value is " + serialized.length + " bytes, over max.value.bytes="
                     + maxValueBytes);
         }
-        String topic = record.topic();
-        ZstdDictionary dictionary = dictionaries.forTopic(topic);
-        byte[] encoded = encoding.encode(serialized, dictionary);
-        dictionaries.encoded(topic, serialized, encoded.length, dictionary);
+        byte[] encoded = encodeWithTopicsDictionary(record.topic(), serialized);
         return Optional.of(layout.set(record, id, key, encoded, serialized.length, ttlMillis));
     }
 
-    /** A part of a value, alone, without a dictionary: the same part is always the same bytes. */
-    private byte[] encodePart(byte[] serialized, RecordId id) {
-        if (serialized.length > maxValueBytes) {
-            throw new UndecodableRecordException(id, "a part of the value is " + serialized.length + " bytes, over "
-                    + "max.value.bytes=" + maxValueBytes);
+    private byte[] encodeWithTopicsDictionary(String topic, byte[] serialized) {
+        ZstdDictionary dictionary = dictionaries.forTopic(topic);
+        byte[] encoded = encoding.encode(serialized, dictionary);
+        dictionaries.encoded(topic, serialized, encoded.length, dictionary);
+        return encoded;
+    }
+
+    /** The parts of one record's value: hash fields with the topic's dictionary, members without. */
+    private final class Parts implements WriteLayout.PartEncoder {
+        private final String topic;
+        private final RecordId id;
+
+        Parts(String topic, RecordId id) {
+            this.topic = topic;
+            this.id = id;
         }
-        return encoding.encode(serialized);
+
+        @Override
+        public byte[] encodeField(byte[] serialized) {
+            checkSize(serialized);
+            return encodeWithTopicsDictionary(topic, serialized);
+        }
+
+        @Override
+        public byte[] encodeMember(byte[] serialized) {
+            checkSize(serialized);
+            return encoding.encode(serialized);
+        }
+
+        private void checkSize(byte[] serialized) {
+            if (serialized.length > maxValueBytes) {
+                throw new UndecodableRecordException(id, "a part of the value is " + serialized.length + " bytes, over "
+                        + "max.value.bytes=" + maxValueBytes);
+            }
+        }
     }
 
     /** What the encoding has done so far (values compressed, attempted, skipped), for metrics. */

@@ -81,7 +81,7 @@ public final class StructureLayout implements WriteLayout {
                 String hashField = fields.hashField(field.name());
                 if (hashField != null && fieldValue != null) {
                     byte[] serialized = ValueSerializer.serialize(fieldValue, field.schema());
-                    byte[] part = encoder.encode(serialized);
+                    byte[] part = encoder.encodeField(serialized);
                     arguments.add(hashField.getBytes(StandardCharsets.UTF_8));
                     arguments.add(part);
                     original += serialized.length;
@@ -94,7 +94,7 @@ public final class StructureLayout implements WriteLayout {
                 String hashField = entry.getKey() == null ? null : fields.hashField(String.valueOf(entry.getKey()));
                 if (hashField != null && entry.getValue() != null) {
                     byte[] serialized = ValueSerializer.serialize(entry.getValue(), valueSchema);
-                    byte[] part = encoder.encode(serialized);
+                    byte[] part = encoder.encodeField(serialized);
                     arguments.add(hashField.getBytes(StandardCharsets.UTF_8));
                     arguments.add(part);
                     original += serialized.length;
@@ -118,7 +118,7 @@ public final class StructureLayout implements WriteLayout {
         int original;
         if (member == null) {
             byte[] serialized = ValueSerializer.serialize(record.value(), record.valueSchema());
-            memberBytes = encoder.encode(serialized);
+            memberBytes = encoder.encodeMember(serialized);
             original = serialized.length;
         } else {
             memberBytes = render(member, record, id, "redis.member.template");

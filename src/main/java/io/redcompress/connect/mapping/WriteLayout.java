@@ -16,10 +16,16 @@ public interface WriteLayout {
 
     RedisWrite delete(RecordId id, byte[] logicalKey);
 
-    /** Encodes one serialised part of a value (a hash field's value, a set member) in the value format. */
+    /**
+     * Encodes one serialised part of a value in the value format.
+     * Both throw {@link UndecodableRecordException} when the part is over max.value.bytes.
+     */
     interface PartEncoder {
-        /** @throws UndecodableRecordException when the part is over max.value.bytes */
-        byte[] encode(byte[] serialized);
+        /** A hash field's value: with the topic's dictionary when it has one, and sampled to train it. */
+        byte[] encodeField(byte[] serialized);
+
+        /** A set member: alone, without a dictionary, so that the same member is always the same bytes. */
+        byte[] encodeMember(byte[] serialized);
     }
 
     /**

@@ -15,8 +15,11 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.codec.Codec;
+import io.redcompress.connect.codec.DictionaryResolver;
+import io.redcompress.connect.codec.DictionaryTrainer;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueEncoder;
+import io.redcompress.connect.codec.ZstdDictionary;
 import io.redcompress.connect.config.HashFieldSelection;
 import io.redcompress.connect.config.NullValueBehavior;
 
@@ -81,6 +84,45 @@ class StructureLayoutTest {
                 .field("temperature", Schema.STRING_SCHEMA).build()).put("device", "d").put("temperature", "warm");
         assertThatThrownBy(() -> scored.map(record(noNumber, noNumber.schema(), 8)))
                 .isInstanceOf(UndecodableRecordException.class).hasMessageContaining("'warm', not a number");
+    }
+
+    @Test
+    void hashFieldsUseTheTopicsDictionaryAndFeedItsTrainingWhileMembersNeverDo() {
+        List<byte[]> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            samples.add(("{\"state\":\"online\",\"firmware\":\"4.2." + (i % 7) + "\",\"battery\":" + (i % 100)
+                    + ",\"rssi\":-" + (40 + i % 50) + ",\"site\":\"plant-" + (i % 3) + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+        ZstdDictionary dictionary = DictionaryTrainer.train(samples, 2048);
+        List<String> sampled = new java.util.ArrayList<>();
+        ValueDictionaries dictionaries = new ValueDictionaries() {
+            @Override
+            public ZstdDictionary forTopic(String topic) {
+                return dictionary;
+            }
+
+            @Override
+            public void encoded(String topic, byte[] original, int storedLength, ZstdDictionary used) {
+                assertThat(used).isSameAs(dictionary);
+                sampled.add(topic + ":" + text(original));
+            }
+        };
+        ValueEncoder zstd = ValueEncoder.builder().codec(Codec.ZSTD).minSizeToCompress(16).build();
+        ValueDecoder decoder = ValueDecoder.builder().dictionaries(DictionaryResolver.of(dictionary)).build();
+        String status = text(samples.get(3));
+
+        RecordMapper hashes = new RecordMapper(KeyTemplate.parse("h:${key}"), NullValueBehavior.DELETE, 1 << 20, 0, zstd,
+                dictionaries, StructureLayout.hash(HashFieldSelection.ALL, 0));
+        RedisWrite.KeyCommand hset = (RedisWrite.KeyCommand) hashes.map(record(Map.of("status", status), null, 1)).orElseThrow();
+        assertThat(ValueDecoder.header(hset.arguments().get(1)).usesDictionary()).isTrue();
+        assertThat(new String(decoder.decodeValue(hset.arguments().get(1)), StandardCharsets.UTF_8)).isEqualTo(status);
+        assertThat(sampled).containsExactly("t:" + status);
+
+        RecordMapper sets = new RecordMapper(KeyTemplate.parse("s:${key}"), NullValueBehavior.DELETE, 1 << 20, 0, zstd,
+                dictionaries, StructureLayout.set("", 0));
+        RedisWrite.KeyCommand sadd = (RedisWrite.KeyCommand) sets.map(record(status, null, 2)).orElseThrow();
+        assertThat(ValueDecoder.header(sadd.arguments().get(0)).usesDictionary()).as("a member never names a dictionary").isFalse();
+        assertThat(sampled).as("nor feeds one").hasSize(1);
     }
 
     @Test
