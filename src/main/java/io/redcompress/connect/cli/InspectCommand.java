@@ -2,6 +2,8 @@ package io.redcompress.connect.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
 
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueHeader;
@@ -13,27 +15,45 @@ import io.redcompress.connect.redis.RedisBucketReader;
 import io.redcompress.connect.redis.RedisDictionaryResolver;
 import io.redcompress.connect.redis.RedisKeyspace;
 import io.redcompress.connect.tools.Preview;
+import io.redcompress.connect.tools.StructureSample;
 import io.redcompress.connect.tools.ValueReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Shows one value: its header (format version, codec, dictionary, original length, checksum), stored "
                 + "and original size, MEMORY USAGE, and the start of the decoded value (dictionaries are read from Redis).",
-                "Exit 1 when the value does not decode, is not in the connector's format, or the key holds no string."})
+                "A list, hash, set, sorted set or stream (redis.command rpush/lpush, hset, sadd, zadd, xadd): its length "
+                        + "and its first --limit elements, each decoded on its own (list index, hash field, set member, "
+                        + "sorted-set score, stream entry id with its fields: redis.stream.value.field decoded, the others "
+                        + "as text); a member not in the format is shown as text (redis.member.template).",
+                "Exit 1 when a value does not decode or is not in the connector's format where it should be, a stream "
+                        + "entry has no value field, the key does not exist or holds a type the connector does not write."})
 final class InspectCommand extends RedisCommand {
 
     static final int PREVIEW_CHARS = 200;
+    /** How much of each element of a structure is shown. */
+    static final int ELEMENT_PREVIEW_CHARS = 120;
+    static final int DEFAULT_LIMIT = 20;
 
     @Parameters(index = "0", paramLabel = "KEY",
             description = "The Redis key; with redis.layout=buckets, the logical key (what key.template renders), whose "
                     + "bucket is shown too.")
     String key;
 
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "" + DEFAULT_LIMIT,
+            description = "A list, hash, set, sorted set or stream: how many elements to read at most (LRANGE, HSCAN, "
+                    + "SSCAN, ZRANGE, XRANGE COUNT; default ${DEFAULT-VALUE}).")
+    int limit;
+
     @Override
     public Integer call() {
         PrintWriter out = out();
         RedisSinkConfig config = connection.config();
+        if (limit < 1) {
+            throw new CliException(ExitCode.USAGE, "--limit must be at least 1, was " + limit);
+        }
         if (config.layout() == RedisLayout.BUCKETS) {
             return inspectEntry(config, out);
         }
@@ -48,8 +68,14 @@ final class InspectCommand extends RedisCommand {
             out.println("type:          " + entry.type() + (entry.encoding() == null ? "" : " (encoding " + entry.encoding() + ")"));
             out.println("memory usage:  " + (entry.memoryUsage() < 0 ? "n/a (MEMORY USAGE refused)" : Numbers.count(entry.memoryUsage()) + " bytes"));
             if (entry.value() == null) {
-                out.println("result:        holds a " + entry.type() + ", not a string value");
-                return ExitCode.FINDING;
+                if (!StructureSample.readable(entry.type())) {
+                    out.println("result:        holds a " + entry.type() + ", which the connector does not write (inspect "
+                            + "reads a string, " + String.join(", ", StructureSample.TYPES) + ")");
+                    return ExitCode.FINDING;
+                }
+                StructureSample sample = StructureSample.read(keyspace, entry.key(), entry.type(), limit,
+                        config.streamValueField(), ValueDecoder.builder().dictionaries(dictionaries).build());
+                return print(sample, out);
             }
             ValueReport report = ValueReport.of(entry.value(), ValueDecoder.builder().dictionaries(dictionaries).build());
             return print(report, entry.value(), out);
@@ -86,6 +112,51 @@ final class InspectCommand extends RedisCommand {
             ValueReport report = ValueReport.of(found.stored(), ValueDecoder.builder().dictionaries(dictionaries).build());
             return print(report, found.stored(), out);
         }
+    }
+
+    /** What each type's length counts, and in which order its elements are read. */
+    private static final Map<String, String> LENGTHS = Map.of(
+            "list", "elements (LLEN), from the head",
+            "hash", "fields (HLEN), in HSCAN order",
+            "set", "members (SCARD), in SSCAN order",
+            "zset", "members (ZCARD), lowest score first",
+            "stream", "entries (XLEN), oldest first");
+
+    private int print(StructureSample sample, PrintWriter out) {
+        out.println("length:        " + Numbers.count(sample.length()) + " " + LENGTHS.get(sample.type()));
+        for (StructureSample.Element element : sample.elements()) {
+            if (element.parts().size() == 1 && element.parts().get(0).name() == null) {
+                out.println("  " + element.label() + ": " + describe(element.parts().get(0)));
+            } else {
+                out.println("  " + element.label());
+                element.parts().forEach(part -> out.println("    " + part.name() + ": " + describe(part)));
+            }
+        }
+        if (sample.notRead() > 0) {
+            out.println("more:          " + Numbers.count(sample.notRead()) + " not read (--limit " + limit + ")");
+        }
+        StringBuilder kinds = new StringBuilder();
+        sample.kinds().forEach((kind, count) -> kinds.append(kinds.length() == 0 ? "" : ", ").append(Numbers.count(count))
+                .append(' ').append(kind == StructureSample.Kind.DECODED ? "decode" : kind.name().toLowerCase(Locale.ROOT)));
+        out.println("result:        " + Numbers.count(sample.elements().size()) + " read: " + kinds);
+        return sample.hasFindings() ? ExitCode.FINDING : ExitCode.OK;
+    }
+
+    /** One part in a line: codec, sizes and the start of the decoded value; or what it is instead. */
+    private static String describe(StructureSample.Part part) {
+        return switch (part.kind()) {
+            case MISSING -> "missing: the entry has no such field (redis.stream.value.field)";
+            case TEXT -> "text, " + Numbers.count(part.stored().length) + " bytes: " + Preview.of(part.stored(), ELEMENT_PREVIEW_CHARS);
+            case FOREIGN -> "foreign (not in the value format), " + Numbers.count(part.stored().length) + " bytes: "
+                    + Preview.of(part.stored(), ELEMENT_PREVIEW_CHARS);
+            case UNDECODABLE -> "undecodable, " + part.report().errorKind() + ": " + part.report().errorMessage();
+            case DECODED -> {
+                ValueHeader header = part.report().header();
+                yield header.codecName() + (header.usesDictionary() ? " " + header.dictionaryId() : "") + ", "
+                        + Numbers.count(header.originalLength()) + " bytes (" + Numbers.count(part.stored().length)
+                        + " stored): " + Preview.of(part.report().original(), ELEMENT_PREVIEW_CHARS);
+            }
+        };
     }
 
     private static int print(ValueReport report, byte[] stored, PrintWriter out) {

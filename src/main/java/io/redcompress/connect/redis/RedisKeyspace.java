@@ -10,19 +10,25 @@ import java.util.Set;
 import java.util.concurrent.Future;
 
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.Limit;
 import io.lettuce.core.MapScanCursor;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScoredValue;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.ValueScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.redcompress.connect.config.RedisSinkConfig;
 
 /**
  * Reads the keyspace for operators' tools: SCAN MATCH, and per key GET, MEMORY USAGE and OBJECT ENCODING (TYPE for a
- * key that holds no string; HLEN and HSCAN for the buckets of redis.layout=buckets). In a cluster, SCAN walks every master in turn and the per-key commands go to the node
+ * key that holds no string; HLEN and HSCAN for the buckets of redis.layout=buckets; the length and the first elements
+ * of a list, hash, set, sorted set or stream, never more than asked for). In a cluster, SCAN walks every master in turn and the per-key commands go to the node
  * connection of the key's master (Lettuce's cluster connection rejects commands for a node it has not connected to
  * yet). Read-only: it writes nothing.
  */
@@ -98,18 +104,29 @@ public final class RedisKeyspace implements AutoCloseable {
             do {
                 ScanCursor from = cursor;
                 KeyScanCursor<byte[]> page = await(node.async().scan(from, args));
-                for (byte[] key : page.getKeys()) {
-                    if (keys.size() == limit) {
-                        return keys;
-                    }
-                    if (seen.add(ByteBuffer.wrap(key))) {
-                        keys.add(key);
-                    }
+                if (addNew(page.getKeys(), seen, keys, limit)) {
+                    return keys;
                 }
                 cursor = page;
             } while (!cursor.isFinished());
         }
         return keys;
+    }
+
+    /**
+     * Adds to {@code into} the items of a SCAN page not {@code seen} before (a SCAN family command may return one
+     * twice), up to {@code limit}; whether {@code into} is full.
+     */
+    private static boolean addNew(List<byte[]> page, Set<ByteBuffer> seen, List<byte[]> into, int limit) {
+        for (byte[] item : page) {
+            if (into.size() == limit) {
+                return true;
+            }
+            if (seen.add(ByteBuffer.wrap(item))) {
+                into.add(item);
+            }
+        }
+        return into.size() == limit;
     }
 
     /** What {@code key} holds, with its OBJECT ENCODING. */
@@ -215,6 +232,75 @@ public final class RedisKeyspace implements AutoCloseable {
             }
             cursor = page;
         } while (!cursor.isFinished());
+        return entries;
+    }
+
+    /**
+     * How many elements the structure at {@code key} holds: LLEN, HLEN, SCARD, ZCARD or XLEN as its {@code type}
+     * ({@code list}, {@code hash}, {@code set}, {@code zset}, {@code stream}) says.
+     *
+     * @throws IllegalArgumentException for another type
+     */
+    public long length(byte[] key, String type) {
+        RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
+        return await(switch (type) {
+            case "list" -> owner.llen(key);
+            case "hash" -> owner.hlen(key);
+            case "set" -> owner.scard(key);
+            case "zset" -> owner.zcard(key);
+            case "stream" -> owner.xlen(key);
+            default -> throw new IllegalArgumentException("no length of a " + type);
+        });
+    }
+
+    /** The first {@code limit} elements of the list {@code key} (LRANGE 0 limit-1). */
+    public List<byte[]> listElements(byte[] key, int limit) {
+        return await(commandsFor(key).lrange(key, 0, limit - 1L));
+    }
+
+    /** Up to {@code limit} members of the set {@code key}, in SSCAN order, each once (SSCAN may return one twice). */
+    public List<byte[]> setMembers(byte[] key, int limit) {
+        ScanArgs args = ScanArgs.Builder.limit(Math.min(limit, BATCH));
+        RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
+        Set<ByteBuffer> seen = new HashSet<>();
+        List<byte[]> members = new ArrayList<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            ValueScanCursor<byte[]> page = await(owner.sscan(key, cursor, args));
+            if (addNew(page.getValues(), seen, members, limit)) {
+                return members;
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        return members;
+    }
+
+    /** The {@code limit} lowest-scored members of the sorted set {@code key} (ZRANGE 0 limit-1 WITHSCORES), member to score. */
+    public List<Map.Entry<byte[], Double>> sortedSetMembers(byte[] key, int limit) {
+        List<Map.Entry<byte[], Double>> members = new ArrayList<>();
+        for (ScoredValue<byte[]> member : await(commandsFor(key).zrangeWithScores(key, 0, limit - 1L))) {
+            members.add(Map.entry(member.getValue(), member.getScore()));
+        }
+        return members;
+    }
+
+    /**
+     * A stream entry.
+     *
+     * @param id     the entry id ({@code <ms>-<seq>})
+     * @param fields its fields and values, in the entry's order
+     */
+    public record StreamEntry(String id, List<Map.Entry<byte[], byte[]>> fields) {
+    }
+
+    /** The first {@code limit} entries of the stream {@code key} (XRANGE - + COUNT limit). */
+    public List<StreamEntry> streamEntries(byte[] key, int limit) {
+        List<StreamEntry> entries = new ArrayList<>();
+        for (StreamMessage<byte[], byte[]> message : await(commandsFor(key).xrange(key, Range.unbounded(), Limit.from(limit)))) {
+            List<Map.Entry<byte[], byte[]>> fields = new ArrayList<>();
+            message.getBody().forEach((field, value) -> fields.add(Map.entry(field, value)));
+            entries.add(new StreamEntry(message.getId(), fields));
+        }
         return entries;
     }
 

@@ -164,14 +164,15 @@ class RedcompressCliTest {
     }
 
     @Test
-    void inspectOfAMissingKeyOrAHashIsAFinding() {
+    void inspectOfAMissingKeyOrAHashFieldNotInTheFormatIsAFinding() {
         Run missing = runOnRedis("inspect", "t:nothing-here");
         Run hash = runOnRedis("inspect", "t:hash");
 
         assertThat(missing.code()).isEqualTo(ExitCode.FINDING);
         assertThat(missing.out()).contains("result:        no such key");
         assertThat(hash.code()).isEqualTo(ExitCode.FINDING);
-        assertThat(hash.out()).contains("result:        holds a hash, not a string value");
+        assertThat(hash.out()).contains("type:          hash", "  field: foreign (not in the value format), 5 bytes: value\n",
+                "result:        1 read: 1 foreign");
     }
 
     @Test
