@@ -89,11 +89,9 @@ class DictionaryManagerTest {
         assertThat(restarted.stats().stored()).isZero();
     }
 
-    @Test
-    void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger storing = new AtomicInteger();
-        MemoryDictionaryStore slow = new MemoryDictionaryStore() {
+    /** A store whose every store() (counted in {@code storing}) waits until {@code release} is counted down. */
+    private static MemoryDictionaryStore storingOnceReleased(CountDownLatch release, AtomicInteger storing) {
+        return new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 storing.incrementAndGet();
@@ -105,7 +103,13 @@ class DictionaryManagerTest {
                 return super.store(dictionary);
             }
         };
-        DictionaryManager m = manager(slow);
+    }
+
+    @Test
+    void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger storing = new AtomicInteger();
+        DictionaryManager m = manager(storingOnceReleased(release, storing));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
             write(m, "hb", "heartbeat");
             return storing.get() > 0;
@@ -343,18 +347,7 @@ class DictionaryManagerTest {
     @Test
     void aTopicWhoseSamplesAreTakenIsPreparingUntilItsDictionaryIsStored() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        MemoryDictionaryStore slow = new MemoryDictionaryStore() {
-            @Override
-            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new DictionaryStoreException("interrupted", false, e);
-                }
-                return super.store(dictionary);
-            }
-        };
-        DictionaryManager m = manager(slow);
+        DictionaryManager m = manager(storingOnceReleased(release, new AtomicInteger()));
         assertThat(m.readiness("hb")).as("a new topic: look-up and sampling start").isEqualTo(ValueDictionaries.Readiness.SAMPLING);
         for (int i = 0; i < SETTINGS.samples(); i++) {
             m.held("hb", SampleData.ofKind("heartbeat", sequence++, random));

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +17,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
 import io.redcompress.connect.FakeSinkTaskContext;
-import io.redcompress.connect.codec.ZstdDictionary;
 import io.redcompress.connect.mapping.RecordId;
-import io.redcompress.connect.mapping.ValueDictionaries;
+import io.redcompress.connect.mapping.SettableDictionaries;
 import io.redcompress.connect.mapping.ValueDictionaries.Readiness;
 import io.redcompress.connect.testing.LogCapture;
 
@@ -30,33 +28,7 @@ class DictionaryHoldTest {
     private static final TopicPartition P1 = new TopicPartition("hb", 1);
     private static final TopicPartition LOGS0 = new TopicPartition("logs", 0);
 
-    /** Dictionaries whose readiness the test sets per topic; every held value is kept as the sample it was offered as. */
-    private static final class Dictionaries implements ValueDictionaries {
-        final Map<String, Readiness> readiness = new HashMap<>();
-        final List<String> samples = new ArrayList<>();
-
-        @Override
-        public ZstdDictionary forTopic(String topic) {
-            return null;
-        }
-
-        @Override
-        public void encoded(String topic, byte[] original, int storedLength, ZstdDictionary used) {
-        }
-
-        @Override
-        public Readiness readiness(String topic) {
-            return readiness.getOrDefault(topic, Readiness.SAMPLING);
-        }
-
-        @Override
-        public Readiness held(String topic, byte[] original) {
-            samples.add(original == null ? null : new String(original, StandardCharsets.UTF_8));
-            return readiness(topic);
-        }
-    }
-
-    private final Dictionaries dictionaries = new Dictionaries();
+    private final SettableDictionaries dictionaries = new SettableDictionaries();
     private final FakeSinkTaskContext context = new FakeSinkTaskContext(true);
     private final PartitionPauses pauses = new PartitionPauses(context);
     private final AtomicLong clock = new AtomicLong();
