@@ -55,8 +55,9 @@ import io.redcompress.connect.redis.RedisWriteSender;
  * Lifecycle and wiring. Each put() settles the pipelines whose replies are in, maps the poll's records (mapping +
  * codec) and sends one pipeline per partition without waiting for it; {@link InFlightLimits} pauses partitions with
  * too much in flight. In the bucketed layout with trained dictionaries, {@link DictionaryHold} keeps a topic's records
- * back until its dictionary exists and hands them back, in order, ahead of the poll's records. A partition that failed transiently is handed to {@link PartitionBackoff}, which rewinds and
- * pauses it. preCommit() settles everything in flight and returns only what Redis acknowledged.
+ * back until its dictionary exists and hands them back, in order, ahead of the poll's records. A partition that failed
+ * transiently is handed to {@link PartitionBackoff}, which rewinds and pauses it. preCommit() settles everything in
+ * flight and returns only what Redis acknowledged.
  */
 public class RedisCompressedSinkTask extends SinkTask {
 
