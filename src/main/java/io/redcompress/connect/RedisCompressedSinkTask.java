@@ -34,6 +34,7 @@ import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.mapping.WriteLayout;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.pipeline.AppendSequence;
+import io.redcompress.connect.pipeline.DictionaryHold;
 import io.redcompress.connect.pipeline.InFlightLimits;
 import io.redcompress.connect.pipeline.OffsetTracker;
 import io.redcompress.connect.pipeline.PartitionFailure;
@@ -53,8 +54,10 @@ import io.redcompress.connect.redis.RedisWriteSender;
 /**
  * Lifecycle and wiring. Each put() settles the pipelines whose replies are in, maps the poll's records (mapping +
  * codec) and sends one pipeline per partition without waiting for it; {@link InFlightLimits} pauses partitions with
- * too much in flight. A partition that failed transiently is handed to {@link PartitionBackoff}, which rewinds and
- * pauses it. preCommit() settles everything in flight and returns only what Redis acknowledged.
+ * too much in flight. In the bucketed layout with trained dictionaries, {@link DictionaryHold} keeps a topic's records
+ * back until its dictionary exists and hands them back, in order, ahead of the poll's records. A partition that failed
+ * transiently is handed to {@link PartitionBackoff}, which rewinds and pauses it. preCommit() settles everything in
+ * flight and returns only what Redis acknowledged.
  */
 public class RedisCompressedSinkTask extends SinkTask {
 
@@ -78,6 +81,7 @@ public class RedisCompressedSinkTask extends SinkTask {
     private PartitionBackoff backoff;
     private InFlightLimits inFlightLimits;
     private PartitionPauses pauses;
+    private DictionaryHold dictionaryHold;
     private final AppendSequence appendSequence = new AppendSequence();
     /** Failures preCommit() found, rewound by the next put(): see preCommit(). */
     private final List<PartitionFailure> failuresFoundAtCommit = new ArrayList<>();
@@ -130,6 +134,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         backoff = new PartitionBackoff(new RetryBudget(config.maxRetries(), config.retryBackoffMillis(),
                 config.retryBackoffMaxMillis(), ThreadLocalRandom.current()::nextDouble), context, pauses,
                 RedisClientFactory.describeEndpoint(config), nanoClock);
+        dictionaryHold = TaskComponents.dictionaryHold(config, layout, dictionaries, mapper, pauses, nanoClock);
         metrics = new SinkMetrics();
         inFlightLimits = new InFlightLimits(config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, metrics);
         metrics.register(pluginMetrics(), mapper::encodingStats, dictionaryStats());
@@ -139,6 +144,7 @@ public class RedisCompressedSinkTask extends SinkTask {
             BucketLayoutGuard guard = layoutGuard;
             metrics.registerBuckets(pluginMetrics(), guard.listpackLimits().valueBytes(),
                     () -> guard.encodingSample().buckets(), () -> guard.encodingSample().listpackShare());
+            metrics.registerDictionaryHold(pluginMetrics(), dictionaryHold::heldRecords, dictionaryHold::releasedWithoutDictionary);
             log.info("Writing into {} (bucketed layout)", buckets.layout());
         }
         pipelines = new PartitionPipelines(sender, offsets, rejectedWriteHandler(), config.commandTimeout().plusSeconds(5), metrics);
@@ -200,10 +206,11 @@ public class RedisCompressedSinkTask extends SinkTask {
             failuresFoundAtCommit.clear();
         }
         settled(pipelines.settleReady());
+        Collection<SinkRecord> batch = withReleased(dictionaryHold.release(), records);
         Map<TopicPartition, List<PendingWrite>> writesByPartition = new LinkedHashMap<>();
         TopicPartition partition = null;
         List<PendingWrite> partitionWrites = null;
-        for (SinkRecord record : records) {
+        for (SinkRecord record : batch) {
             RecordId id = RecordId.of(record, partition);
             if (id.topicPartition() != partition) {
                 partition = id.topicPartition();
@@ -215,11 +222,14 @@ public class RedisCompressedSinkTask extends SinkTask {
                 continue;
             }
             offsets.register(id);
+            if (dictionaryHold.holds(record, id)) {
+                continue; // registered and never acknowledged while held: no commit passes it
+            }
             try {
                 Optional<RedisWrite> write = mapper.map(record, id);
                 if (write.isPresent()) {
                     if (partitionWrites == null) {
-                        partitionWrites = new ArrayList<>(records.size());
+                        partitionWrites = new ArrayList<>(batch.size());
                         writesByPartition.put(partition, partitionWrites);
                     }
                     partitionWrites.add(new PendingWrite(record, write.get()));
@@ -242,6 +252,17 @@ public class RedisCompressedSinkTask extends SinkTask {
         pipelines.send(writesByPartition);
         inFlightLimits.apply(pipelines);
         logSummaryNowAndThen();
+    }
+
+    /** The held records released now, each partition's in offset order, ahead of the poll's, which come after them. */
+    private static Collection<SinkRecord> withReleased(List<SinkRecord> released, Collection<SinkRecord> records) {
+        if (released.isEmpty()) {
+            return records;
+        }
+        List<SinkRecord> batch = new ArrayList<>(released.size() + records.size());
+        batch.addAll(released);
+        batch.addAll(records);
+        return batch;
     }
 
     /** Hands the partitions whose pipelines went through and those that must be retried to the backoff. */
@@ -308,6 +329,7 @@ public class RedisCompressedSinkTask extends SinkTask {
         appendSequence.restart(partitions);
         failuresFoundAtCommit.removeIf(failure -> partitions.contains(failure.partition()));
         offsets.forget(partitions);
+        dictionaryHold.forget(partitions); // never acknowledged: the partition's next owner gets them from the commit
         backoff.forget(partitions);
         inFlightLimits.forget(partitions);
     }

@@ -3,10 +3,12 @@ package io.redcompress.connect;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import org.apache.kafka.connect.errors.ConnectException;
 
+import io.redcompress.connect.codec.Codec;
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.config.DictionaryMode;
 import io.redcompress.connect.config.RedisLayout;
@@ -21,6 +23,8 @@ import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.mapping.StructureLayout;
 import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.mapping.WriteLayout;
+import io.redcompress.connect.pipeline.DictionaryHold;
+import io.redcompress.connect.pipeline.PartitionPauses;
 
 /** Builds the task's collaborators from its config. */
 final class TaskComponents {
@@ -43,7 +47,7 @@ final class TaskComponents {
                 .checksum(config.checksumEnabled());
         if (config.compressionLevel() != 0) {
             builder.level(config.compressionLevel());
-        } else if (config.codec() == io.redcompress.connect.codec.Codec.ZSTD) {
+        } else if (config.codec() == Codec.ZSTD) {
             builder.level(ZSTD_DEFAULT_LEVEL);
         }
         return builder.build();
@@ -82,6 +86,22 @@ final class TaskComponents {
             case ZADD -> StructureLayout.sortedSet(config.memberTemplate(), config.zsetScore(), config.ttlMillis());
             case SET -> config.layout() == RedisLayout.BUCKETS ? WriteLayout.buckets(config.bucketLayout()) : WriteLayout.keys();
         };
+    }
+
+    /**
+     * What holds a topic's records until its dictionary exists: with redis.layout=buckets and
+     * compression.dictionary=auto (so zstd), where values written without a dictionary are too long for a listpack and
+     * turn their buckets into hash tables for good; bounded by compression.dictionary.hold.max.ms and the max.in.flight
+     * settings. Anywhere else, and with compression.dictionary.hold.max.ms=0, nothing is held.
+     */
+    static DictionaryHold dictionaryHold(RedisSinkConfig config, WriteLayout layout, ValueDictionaries dictionaries,
+                                         RecordMapper mapper, PartitionPauses pauses, LongSupplier nanoClock) {
+        if (!(layout instanceof WriteLayout.Buckets) || config.dictionaryMode().kind() != DictionaryMode.Kind.AUTO
+                || config.codec() != Codec.ZSTD || config.dictionaryHoldMax().isZero()) {
+            return DictionaryHold.none();
+        }
+        return new DictionaryHold(dictionaries, mapper::serializedValue, config.dictionaryHoldMax(),
+                config.maxInFlightRecordsPerPartition(), config.maxInFlightBytes(), pauses, nanoClock);
     }
 
     /**

@@ -715,4 +715,55 @@ class RedisCompressedSinkTaskTest {
         assertThat(ValueDecoder.builder().dictionaries(io.redcompress.connect.codec.DictionaryResolver.of(dictionary))
                 .build().decodeValue(stored)).isEqualTo(heartbeat);
     }
+
+    /**
+     * The bucketed layout with trained dictionaries, wired as the worker runs it (the layout's marker in a real
+     * redis-server, writes to the fake): a topic's first records wait for its dictionary, unwritten and uncommitted,
+     * and are written with it, in order, by a put() without new records once it is stored.
+     */
+    @Test
+    void aBucketedTopicsRecordsWaitForItsDictionaryAndNoCommitPassesThem() throws Exception {
+        try (io.redcompress.connect.testing.RedisServerProcess layoutRedis =
+                     io.redcompress.connect.testing.RedisServerProcess.builder().start()) {
+            io.redcompress.connect.dictionary.MemoryDictionaryStore dictionaries = new io.redcompress.connect.dictionary.MemoryDictionaryStore();
+            task.useDictionaryStores((config, connector) -> dictionaries);
+            FakeSinkTaskContext context = start(true, Map.of("redis.uri", layoutRedis.uri(), "redis.layout", "buckets",
+                    "redis.bucket.prefix", "b:", "redis.bucket.count", "4", "compression.codec", "zstd",
+                    "compression.dictionary", "auto", "compression.dictionary.samples", "100"));
+            java.util.Random random = new java.util.Random(5);
+            List<SinkRecord> heartbeats = new ArrayList<>();
+            for (int i = 0; i < 150; i++) {
+                byte[] value = io.redcompress.connect.testing.SampleData.heartbeat("d" + i % 40, i, random);
+                heartbeats.add(record().key("d" + i % 40).value(new String(value, StandardCharsets.UTF_8)).offset(i).build());
+            }
+            put(heartbeats);
+            assertThat(redis.writesSent()).as("held").isZero();
+            assertThat(commit()).as("nothing of a partition whose records are held").doesNotContainKey(P0);
+            assertThat(context.paused).as("its 100 samples taken: paused while the dictionary is trained").contains(P0);
+            assertThat(context.lastTimeoutMs).isNotNull().isLessThanOrEqualTo(10L);
+
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                task.put(List.of()); // what the worker does within the timeout asked for, without new records
+                return redis.writesSent() == 150;
+            });
+            assertThat(redis.pipelinesSent.stream().flatMap(List::stream).map(w -> w.recordId().offset()))
+                    .as("in offset order").isSorted().hasSize(150);
+            long dictionary = dictionaries.dictionaries.keySet().iterator().next();
+            assertThat(redis.data.values()).allSatisfy(v -> assertThat(ValueDecoder.header(v).dictionaryId()).isEqualTo(dictionary));
+            assertThat(context.paused).isEmpty();
+            task.put(List.of());
+            assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(150));
+
+            // a topic revoked while it waits: nothing written, nothing committed, and its records are gone from the task
+            TopicPartition other = new TopicPartition("other", 0);
+            consumed.put(other, new OffsetAndMetadata(0));
+            put(List.of(record().topic("other").key("x").value("{\"a\":1}").offset(0).build()));
+            assertThat(commit()).doesNotContainKey(other);
+            task.close(List.of(other));
+            consumed.remove(other);
+            task.put(List.of());
+            assertThat(redis.writesSent()).isEqualTo(150);
+            task.stop();
+        }
+    }
 }

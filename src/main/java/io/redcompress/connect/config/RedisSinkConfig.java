@@ -347,6 +347,20 @@ public final class RedisSinkConfig extends AbstractConfig {
             + "tries again after this long, doubling up to 10 minutes.";
     private static final String COMPRESSION_DICTIONARY_STORE_RETRY_MS_DISPLAY = "Dictionary store retry (ms)";
 
+    public static final String COMPRESSION_DICTIONARY_HOLD_MAX_MS = "compression.dictionary.hold.max.ms";
+    public static final long COMPRESSION_DICTIONARY_HOLD_MAX_MS_DEFAULT = 60_000L;
+    private static final String COMPRESSION_DICTIONARY_HOLD_MAX_MS_DOC = "With redis.layout=buckets and "
+            + "compression.dictionary=auto: how long a task may hold the records of a topic that has no dictionary yet, "
+            + "so that no value compressed without one (too long for a listpack) turns its bucket into a hash table for "
+            + "good. Held records are sampled to train the dictionary, not written and not committed; once the dictionary "
+            + "is stored they are written with it, in offset order. Their partitions are paused while the dictionary is "
+            + "trained and stored. The price is latency: the first records of a topic are written only once its dictionary "
+            + "exists (about a second after compression.dictionary.samples values have arrived). After this long, or "
+            + "when a partition holds max.in.flight.records.per.partition records or the task max.in.flight.bytes, the "
+            + "held records are written without a dictionary (a WARN names the topic). 0 holds nothing: the first values "
+            + "are written at once, without a dictionary.";
+    private static final String COMPRESSION_DICTIONARY_HOLD_MAX_MS_DISPLAY = "Hold for the dictionary (ms)";
+
     // Reliability
     public static final String MAX_RETRIES = "max.retries";
     public static final int MAX_RETRIES_DEFAULT = 10;
@@ -566,7 +580,10 @@ public final class RedisSinkConfig extends AbstractConfig {
                         COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_DICTIONARY_RETRAIN_MIN_INTERVAL_MS_DISPLAY)
                 .define(COMPRESSION_DICTIONARY_STORE_RETRY_MS, Type.LONG, COMPRESSION_DICTIONARY_STORE_RETRY_MS_DEFAULT,
                         Range.between(10, 600_000), Importance.LOW, COMPRESSION_DICTIONARY_STORE_RETRY_MS_DOC,
-                        COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_DICTIONARY_STORE_RETRY_MS_DISPLAY);
+                        COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_DICTIONARY_STORE_RETRY_MS_DISPLAY)
+                .define(COMPRESSION_DICTIONARY_HOLD_MAX_MS, Type.LONG, COMPRESSION_DICTIONARY_HOLD_MAX_MS_DEFAULT,
+                        Range.between(0, 600_000), Importance.LOW, COMPRESSION_DICTIONARY_HOLD_MAX_MS_DOC,
+                        COMPRESSION_GROUP, ++order, Width.SHORT, COMPRESSION_DICTIONARY_HOLD_MAX_MS_DISPLAY);
     }
 
     private static void addReliability(ConfigDef def) {
@@ -809,6 +826,11 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public Duration dictionaryStoreRetry() {
         return Duration.ofMillis(getLong(COMPRESSION_DICTIONARY_STORE_RETRY_MS));
+    }
+
+    /** How long a bucketed topic's records may wait for its dictionary; zero: they do not wait. */
+    public Duration dictionaryHoldMax() {
+        return Duration.ofMillis(getLong(COMPRESSION_DICTIONARY_HOLD_MAX_MS));
     }
 
     public int maxInFlightRecordsPerPartition() {

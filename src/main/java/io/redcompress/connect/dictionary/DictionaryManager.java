@@ -43,7 +43,8 @@ import io.redcompress.connect.mapping.ValueDictionaries;
  * </ol>
  * Everything that blocks or takes long (Redis, training: about a second for 2,000 small values) runs on one
  * background thread per task; the task thread only reads a volatile field and copies samples, so training never
- * stalls {@code put()}. {@link #forTopic} and {@link #encoded} are for the task thread only.
+ * stalls {@code put()}. {@link #forTopic}, {@link #encoded}, {@link #readiness} and {@link #held} are for the task
+ * thread only.
  */
 public final class DictionaryManager implements ValueDictionaries, AutoCloseable {
 
@@ -144,16 +145,62 @@ public final class DictionaryManager implements ValueDictionaries, AutoCloseable
         if (state == null) {
             return;
         }
-        if (state.samples != null) {
-            sample(state, original);
-        } else if (state.active == null && state.held == null && state.jobs.get() == 0
-                && nanoClock.getAsLong() >= state.collectNotBeforeNanos) {
-            state.startSampling(false);
-            sample(state, original);
-        }
+        offer(state, original);
         if (used != null && used == state.active) {
             watchDrift(state, original.length, storedLength);
         }
+    }
+
+    @Override
+    public Readiness readiness(String topic) {
+        return readiness(known(topic));
+    }
+
+    /** A held value is sampled like an encoded one, and never watched for drift: it was not compressed. */
+    @Override
+    public Readiness held(String topic, byte[] original) {
+        TopicDictionary state = known(topic);
+        if (original != null && state.active == null) {
+            offer(state, original);
+        }
+        return readiness(state);
+    }
+
+    /** The topic's state; a topic not seen before is registered as {@link #forTopic} does (look-up, sampling). */
+    private TopicDictionary known(String topic) {
+        TopicDictionary state = topics.get(topic);
+        if (state == null) {
+            forTopic(topic);
+            state = topics.get(topic);
+        }
+        return state;
+    }
+
+    private Readiness readiness(TopicDictionary state) {
+        if (state.active != null) {
+            return Readiness.ACTIVE;
+        }
+        if (state.samples != null || maySampleAgain(state)) {
+            return Readiness.SAMPLING;
+        }
+        // a job still pending is a training, a store or a store waiting for its retry; none is a training that failed
+        // or a dictionary refused, sampled again only after compression.dictionary.retrain.min.interval.ms
+        return state.jobs.get() > 0 ? Readiness.PREPARING : Readiness.NONE;
+    }
+
+    /** Samples {@code original} while the topic is sampled, or starts sampling again when nothing is under way. */
+    private void offer(TopicDictionary state, byte[] original) {
+        if (state.samples != null) {
+            sample(state, original);
+        } else if (maySampleAgain(state)) {
+            state.startSampling(false);
+            sample(state, original);
+        }
+    }
+
+    private boolean maySampleAgain(TopicDictionary state) {
+        return state.active == null && state.held == null && state.jobs.get() == 0
+                && nanoClock.getAsLong() >= state.collectNotBeforeNanos;
     }
 
     /**

@@ -67,6 +67,28 @@ public final class RecordMapper implements AutoCloseable {
         if (ownWrite != null) {
             return Optional.of(ownWrite);
         }
+        byte[] serialized = serialize(record, id);
+        byte[] encoded = encodeWithTopicsDictionary(record.topic(), serialized);
+        return Optional.of(layout.set(record, id, key, encoded, serialized.length, ttlMillis));
+    }
+
+    /**
+     * The bytes {@link #map} would compress for the record's value, for a record that waits for its topic's dictionary
+     * and is offered to train it; null for a tombstone, and for a value map() refuses (it says why when the record is
+     * written).
+     */
+    public byte[] serializedValue(SinkRecord record) {
+        if (record.value() == null) {
+            return null;
+        }
+        try {
+            return serialize(record, RecordId.of(record));
+        } catch (UndecodableRecordException e) {
+            return null;
+        }
+    }
+
+    private byte[] serialize(SinkRecord record, RecordId id) {
         byte[] serialized;
         try {
             serialized = ValueSerializer.serialize(record.value(), record.valueSchema());
@@ -77,8 +99,7 @@ public final class RecordMapper implements AutoCloseable {
             throw new UndecodableRecordException(id, "value is " + serialized.length + " bytes, over max.value.bytes="
                     + maxValueBytes);
         }
-        byte[] encoded = encodeWithTopicsDictionary(record.topic(), serialized);
-        return Optional.of(layout.set(record, id, key, encoded, serialized.length, ttlMillis));
+        return serialized;
     }
 
     private byte[] encodeWithTopicsDictionary(String topic, byte[] serialized) {

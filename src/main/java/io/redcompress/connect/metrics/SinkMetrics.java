@@ -112,6 +112,21 @@ public final class SinkMetrics {
                 + "sampled yet)", listpackShare);
     }
 
+    /**
+     * Publishes what the bucketed layout's hold for dictionaries does: the records held now, and those written without
+     * a dictionary because their hold ran out (compression.dictionary.hold.max.ms or the max.in.flight bounds).
+     */
+    public void registerDictionaryHold(PluginMetrics pluginMetrics, Supplier<Number> held,
+                                       Supplier<Number> releasedWithoutDictionary) {
+        if (pluginMetrics == null) {
+            return;
+        }
+        gauge(pluginMetrics, "records-held-for-dictionary", "Records held, not yet written nor committed, until their "
+                + "topic's dictionary exists (redis.layout=buckets with compression.dictionary=auto)", held);
+        gauge(pluginMetrics, "records-released-without-dictionary-total", "Held records written without a dictionary "
+                + "because their hold ran out (compression.dictionary.hold.max.ms, max.in.flight.*)", releasedWithoutDictionary);
+    }
+
     /** A tally for one pipeline's writes. */
     public Written newWritten() {
         return new Written(listpackValueBytes);

@@ -10,9 +10,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.sink.SinkTaskContext;
 
 /**
- * The one place that pauses and resumes partitions, because two things pause them: a retry backoff and the bound on
- * writes in flight. A partition is resumed only when no reason to pause it is left, so the end of a backoff never
- * lets a partition with too much in flight run, nor the other way round. Also the one place that asks Connect for an
+ * The one place that pauses and resumes partitions, because three things pause them: a retry backoff, the bound on
+ * writes in flight, and records held for their topic's dictionary. A partition is resumed only when no reason to pause
+ * it is left, so the end of a backoff never lets a partition with too much in flight run, nor the other way round. Also the one place that asks Connect for an
  * early put(): Connect keeps a single wake-up time, so the earliest one asked for since the last poll is kept.
  * Used from the task thread only.
  */
@@ -22,7 +22,12 @@ public final class PartitionPauses {
         /** waiting out a retry backoff, rewound to the record that failed */
         BACKOFF,
         /** too much of the partition, or of the task, is in flight to Redis */
-        IN_FLIGHT
+        IN_FLIGHT,
+        /**
+         * its records are held until their topic's dictionary exists ({@link DictionaryHold}), and the dictionary has
+         * the samples it needs: it is being trained or stored, or the partition holds as much as it may
+         */
+        DICTIONARY
     }
 
     private final SinkTaskContext context;

@@ -16,6 +16,7 @@ import io.redcompress.connect.codec.Codec;
 import io.redcompress.connect.codec.ValueDecoder;
 import io.redcompress.connect.codec.ValueEncoder;
 import io.redcompress.connect.codec.ZstdDictionary;
+import io.redcompress.connect.mapping.ValueDictionaries;
 import io.redcompress.connect.testing.SampleData;
 
 class DictionaryManagerTest {
@@ -88,11 +89,9 @@ class DictionaryManagerTest {
         assertThat(restarted.stats().stored()).isZero();
     }
 
-    @Test
-    void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger storing = new AtomicInteger();
-        MemoryDictionaryStore slow = new MemoryDictionaryStore() {
+    /** A store whose every store() (counted in {@code storing}) waits until {@code release} is counted down. */
+    private static MemoryDictionaryStore storingOnceReleased(CountDownLatch release, AtomicInteger storing) {
+        return new MemoryDictionaryStore() {
             @Override
             public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
                 storing.incrementAndGet();
@@ -104,7 +103,13 @@ class DictionaryManagerTest {
                 return super.store(dictionary);
             }
         };
-        DictionaryManager m = manager(slow);
+    }
+
+    @Test
+    void noValueNamesADictionaryBeforeRedisAcknowledgedIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger storing = new AtomicInteger();
+        DictionaryManager m = manager(storingOnceReleased(release, storing));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
             write(m, "hb", "heartbeat");
             return storing.get() > 0;
@@ -312,5 +317,73 @@ class DictionaryManagerTest {
         ZstdDictionary logs = writeUntilADictionaryIsUsed(m, "logs", "log");
         assertThat(heartbeats.id()).isNotEqualTo(logs.id());
         assertThat(m.forTopic("hb")).isSameAs(heartbeats);
+    }
+
+    /** Offers held heartbeats (never encoded) until the topic is {@code until}, and returns the readiness seen. */
+    private java.util.List<ValueDictionaries.Readiness> holdUntil(DictionaryManager m, String topic,
+                                                                  ValueDictionaries.Readiness until) {
+        java.util.List<ValueDictionaries.Readiness> seen = new java.util.ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
+            ValueDictionaries.Readiness readiness = m.held(topic, SampleData.ofKind("heartbeat", sequence++, random));
+            if (seen.isEmpty() || seen.get(seen.size() - 1) != readiness) {
+                seen.add(readiness);
+            }
+            return readiness == until;
+        });
+        return seen;
+    }
+
+    @Test
+    void heldValuesThatAreNeverEncodedTrainTheTopicsDictionary() {
+        DictionaryManager m = manager(store);
+        assertThat(holdUntil(m, "hb", ValueDictionaries.Readiness.ACTIVE)).as("sampled, then trained and stored")
+                .startsWith(ValueDictionaries.Readiness.SAMPLING).endsWith(ValueDictionaries.Readiness.ACTIVE)
+                .doesNotContain(ValueDictionaries.Readiness.NONE);
+        assertThat(m.readiness("hb")).isEqualTo(ValueDictionaries.Readiness.ACTIVE);
+        assertThat(m.stats().trainings()).isEqualTo(1);
+        assertThat(store.dictionaries).containsKey(m.forTopic("hb").id());
+    }
+
+    @Test
+    void aTopicWhoseSamplesAreTakenIsPreparingUntilItsDictionaryIsStored() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        DictionaryManager m = manager(storingOnceReleased(release, new AtomicInteger()));
+        assertThat(m.readiness("hb")).as("a new topic: look-up and sampling start").isEqualTo(ValueDictionaries.Readiness.SAMPLING);
+        for (int i = 0; i < SETTINGS.samples(); i++) {
+            m.held("hb", SampleData.ofKind("heartbeat", sequence++, random));
+        }
+        assertThat(m.readiness("hb")).isEqualTo(ValueDictionaries.Readiness.PREPARING);
+        assertThat(m.held("hb", SampleData.ofKind("heartbeat", sequence++, random))).isEqualTo(ValueDictionaries.Readiness.PREPARING);
+        Thread.sleep(200);
+        assertThat(m.readiness("hb")).as("still storing").isEqualTo(ValueDictionaries.Readiness.PREPARING);
+        release.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> m.readiness("hb") == ValueDictionaries.Readiness.ACTIVE);
+    }
+
+    @Test
+    void aStoreThatKeepsFailingLeavesTheTopicPreparingAndADictionaryRefusedMeansNoneIsComing() {
+        MemoryDictionaryStore failing = new MemoryDictionaryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) throws DictionaryStoreException {
+                throw new DictionaryStoreException("OOM command not allowed when used memory > 'maxmemory'", true, null);
+            }
+        };
+        DictionaryManager m = manager(failing);
+        holdUntil(m, "hb", ValueDictionaries.Readiness.PREPARING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> m.stats().storeFailures() >= 2);
+        assertThat(m.readiness("hb")).as("waiting for the store's retry").isEqualTo(ValueDictionaries.Readiness.PREPARING);
+
+        MemoryDictionaryStore taken = new MemoryDictionaryStore() {
+            @Override
+            public StoreResult store(ZstdDictionary dictionary) {
+                return StoreResult.ID_TAKEN;
+            }
+        };
+        m.close();
+        manager = new DictionaryManager(new DictionaryManager.Settings(4096, 200, 8 << 20, 0.25, Duration.ofHours(1),
+                Duration.ofMillis(20)), ZSTD, () -> taken, System::nanoTime, "test");
+        storeInUse = taken;
+        assertThat(holdUntil(manager, "hb", ValueDictionaries.Readiness.NONE)).as("refused, sampled again only in an hour")
+                .endsWith(ValueDictionaries.Readiness.PREPARING, ValueDictionaries.Readiness.NONE);
     }
 }

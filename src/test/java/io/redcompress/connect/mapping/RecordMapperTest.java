@@ -116,6 +116,19 @@ class RecordMapperTest {
     }
 
     @Test
+    void aRecordWaitingForItsDictionaryOffersTheBytesMapWouldCompressAndNothingForWhatMapRefuses() {
+        RecordMapper mapper = mapper(NullValueBehavior.DELETE);
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("b", 2);
+        value.put("a", 1);
+        assertThat(new String(mapper.serializedValue(record().value(value).build()), StandardCharsets.UTF_8))
+                .isEqualTo(stored(record().value(value).build()));
+        assertThat(mapper.serializedValue(record().tombstone().build())).isNull();
+        assertThat(mapper.serializedValue(record().value(new byte[1025]).build())).isNull();
+        assertThat(mapper.serializedValue(record().value(new Object()).build())).isNull();
+    }
+
+    @Test
     void aValueOfExactlyTheLimitIsWritten() {
         SinkRecord r = record().value(new byte[1024]).build();
         assertThat(mapper(NullValueBehavior.DELETE).map(r)).get().isInstanceOfSatisfying(RedisWrite.SetValue.class,

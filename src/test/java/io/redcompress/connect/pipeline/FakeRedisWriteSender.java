@@ -15,8 +15,8 @@ import io.redcompress.connect.redis.RedisWriteSender;
 import io.redcompress.connect.redis.WriteResult;
 
 /**
- * An in-memory stand-in for Redis in unit tests of the pipeline and task: applies writes to a map in order and
- * fails the ones a rule matches. Integration tests use a real redis-server instead.
+ * An in-memory stand-in for Redis in unit tests of the pipeline and task: applies writes to a map in order (a bucket's
+ * field under "bucket/field") and fails the ones a rule matches. Integration tests use a real redis-server instead.
  */
 public final class FakeRedisWriteSender implements RedisWriteSender {
 
@@ -58,6 +58,10 @@ public final class FakeRedisWriteSender implements RedisWriteSender {
             String key = new String(write.key(), StandardCharsets.UTF_8);
             if (write instanceof RedisWrite.SetValue set) {
                 data.put(key, set.encodedValue());
+            } else if (write instanceof RedisWrite.SetField field) {
+                data.put(key + "/" + new String(field.field(), StandardCharsets.UTF_8), field.encodedValue());
+            } else if (write instanceof RedisWrite.DeleteField field) {
+                data.remove(key + "/" + new String(field.field(), StandardCharsets.UTF_8));
             } else {
                 data.remove(key);
             }
