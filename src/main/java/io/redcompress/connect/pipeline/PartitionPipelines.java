@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 
+import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.redis.FailureKind;
@@ -33,9 +34,11 @@ import io.redcompress.connect.redis.WriteResult;
  * {@link RejectedWriteHandler}, failing the task at a setting-level refusal, and stopping at the first transient
  * failure: that write, every later one of the pipeline and every later pipeline of the partition stay unacknowledged
  * and are abandoned (their replies, whatever they say, are ignored), to be delivered and sent again in order after the
- * rewind. Re-sending what may have been applied already is harmless, as SET and DEL are idempotent, and it keeps a
- * tombstone after the write it deletes and a newer value after an older one: had a later pipeline's success counted,
- * the re-sent older writes would land after it.
+ * rewind. Re-sending what may have been applied already is harmless, as SET and DEL are idempotent (and an
+ * exactly-once append is skipped by its mark), and it keeps a tombstone after the write it deletes and a newer value
+ * after an older one: had a later pipeline's success counted, the re-sent older writes would land after it. An
+ * exactly-once append refused for good also ends the settling of its pipeline: the partition is written again from the
+ * next offset at once (see {@link #afterRefusedAppend}).
  *
  * <p>Used from the task thread only; the sender completes the replies on its own threads.
  */
@@ -284,6 +287,9 @@ public final class PartitionPipelines {
                     rejectedWrites.rejected(write, result.reason(), result.cause());
                     offsets.acknowledge(write.write().recordId());
                     metrics.rejected();
+                    if (write.write() instanceof RedisWrite.Append append && append.exactlyOnce()) {
+                        return afterRefusedAppend(append, result.reason());
+                    }
                 } else {
                     return new PartitionFailure(pipeline.partition, write.write().recordId(), result.reason(), result.cause(),
                             result.failure() != FailureKind.RESEND);
@@ -293,6 +299,20 @@ public final class PartitionPipelines {
         } finally {
             metrics.written(written);
         }
+    }
+
+    /**
+     * An exactly-once append refused for good (dead-lettered) did not raise its slot's high-water mark, so every later
+     * append of the partition to that slot, sent chained to it (docs/design/commands-exactly-once.md), would be refused
+     * as a GAP, again after each backoff, until max.retries ran out. The partition is written again from the next
+     * offset at once, without counting a retry; its appends then start a new chain. Later pipelines of the partition are
+     * abandoned with it; whatever of them Redis applied is a duplicate by its mark when it comes again.
+     */
+    private static PartitionFailure afterRefusedAppend(RedisWrite.Append refused, String reply) {
+        RecordId id = refused.recordId();
+        return new PartitionFailure(id.topicPartition(), new RecordId(id.topicPartition(), id.offset() + 1),
+                "the append of offset " + id.offset() + " before it was refused for good (" + reply + "): its partition's "
+                        + "later appends are sent again without waiting for its mark", null, false);
     }
 
     private static PartitionFailure failure(InFlight pipeline, String reason, Throwable cause) {

@@ -311,7 +311,9 @@ public final class LettuceWriteSender implements RedisWriteSender {
             }
             String reason = "on " + node + ": " + ReplyClassifier.describe(error, write)
                     + (redirect != null ? " (after " + redirects + " redirects)" : "");
-            pipeline.complete(index, WriteResult.failed(write, ReplyClassifier.classify(error, write), reason, error));
+            // a write its script did not run is sent again at once: a failure before it in the script is what counts
+            FailureKind kind = error instanceof NodeLink.NotRun ? FailureKind.RESEND : ReplyClassifier.classify(error, write);
+            pipeline.complete(index, WriteResult.failed(write, kind, reason, error));
         }
         if (acknowledged > 0) {
             acknowledgedPerNode.computeIfAbsent(node, n -> new LongAdder()).add(acknowledged);
