@@ -17,6 +17,8 @@ import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RedisWrite;
@@ -43,6 +45,8 @@ import io.redcompress.connect.redis.WriteResult;
  * <p>Used from the task thread only; the sender completes the replies on its own threads.
  */
 public final class PartitionPipelines {
+
+    private static final Logger log = LoggerFactory.getLogger(PartitionPipelines.class);
 
     /** Per record, beyond its key and value bytes: the SinkRecord, the write and their bookkeeping, roughly. */
     static final long RECORD_OVERHEAD_BYTES = 256;
@@ -90,6 +94,7 @@ public final class PartitionPipelines {
     private final Duration replyTimeout;
     private final SinkMetrics metrics;
     private final Map<TopicPartition, PartitionQueue> queues = new LinkedHashMap<>();
+    private final Set<TopicPartition> partitionsWithDuplicates = new HashSet<>();
     private long bytesInFlight;
 
     public PartitionPipelines(RedisWriteSender sender, OffsetTracker offsets, RejectedWriteHandler rejectedWrites,
@@ -278,7 +283,12 @@ public final class PartitionPipelines {
                 PendingWrite write = writes.get(i);
                 if (result.isAcknowledged()) {
                     offsets.acknowledge(write.write().recordId());
-                    written.add(write.write());
+                    if (result.duplicate()) {
+                        written.addDuplicate();
+                        logFirstDuplicate(write.write().recordId());
+                    } else {
+                        written.add(write.write());
+                    }
                 } else if (result.failure() == FailureKind.FATAL) {
                     throw new ConnectException("Redis refused the write of record " + write.write().recordId() + " with a reply "
                             + "that concerns a setting, not the record: " + result.reason() + ". The task stops; nothing from "
@@ -313,6 +323,17 @@ public final class PartitionPipelines {
         return new PartitionFailure(id.topicPartition(), new RecordId(id.topicPartition(), id.offset() + 1),
                 "the append of offset " + id.offset() + " before it was refused for good (" + reply + "): its partition's "
                         + "later appends are sent again without waiting for its mark", null, false);
+    }
+
+    /** Once per partition: records skipped by their high-water mark are expected after a redelivery, not otherwise. */
+    private void logFirstDuplicate(RecordId id) {
+        if (partitionsWithDuplicates.add(id.topicPartition())) {
+            log.info("Partition {}: the record at offset {} was applied before (at or below its exactly-once high-water "
+                    + "mark) and is skipped; further such records of the partition are only counted "
+                    + "(duplicates-skipped-total). Expected after a redelivery (a restart, a rebalance, a retry); after "
+                    + "offsets rewound on purpose, delete the connector's marks to write those records again "
+                    + "(docs/commands.md).", id.topicPartition(), id.offset());
+        }
     }
 
     private static PartitionFailure failure(InFlight pipeline, String reason, Throwable cause) {

@@ -254,6 +254,32 @@ class PartitionPipelinesTest {
     }
 
     @Test
+    void anAppendAppliedBeforeIsAcknowledgedAndCountedAsADuplicateNotAsAValueWritten() {
+        RedisWriteSender marks = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                // offset 0 was applied before the redelivery, offset 1 is new
+                return CompletableFuture.completedFuture(List.of(WriteResult.duplicate(writes.get(0)),
+                        WriteResult.acknowledged(writes.get(1))));
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        PartitionPipelines redelivered = new PartitionPipelines(marks, offsets, (write, reply, cause) -> { },
+                Duration.ofSeconds(5), metrics);
+        TopicPartition partition = new TopicPartition("t", 0);
+
+        assertThat(sendAndSettle(redelivered, Map.of(partition, List.of(append(0, "a", true), append(1, "a", true)))))
+                .isEmpty();
+
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(partition, new OffsetAndMetadata(2));
+        assertThat(metrics.snapshot().valuesWritten()).isEqualTo(1);
+        assertThat(metrics.snapshot().duplicatesSkipped()).isEqualTo(1);
+    }
+
+    @Test
     void whatIsAcknowledgedRejectedAndCompletedIsCounted() {
         redis.failKey("b", FailureKind.PERMANENT, FakeRedisWriteSender.KEY_OUTSIDE_ACL, 1);
         Map<TopicPartition, List<PendingWrite>> batches = new LinkedHashMap<>();

@@ -63,9 +63,15 @@ class CommandWritesTest {
         for (long offset = 0; offset < 6; offset++) {
             writes.add(layout.set(id(offset), bytes("list:" + offset % 2), bytes("v" + offset), 2, 0));
         }
-        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> {
+            assertThat(r.isAcknowledged()).isTrue();
+            assertThat(r.duplicate()).isFalse();
+        });
         // a restarted task gets the same records again, from an earlier committed offset
-        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> assertThat(r.isAcknowledged()).isTrue());
+        assertThat(send(new AppendSequence(), writes)).allSatisfy(r -> {
+            assertThat(r.isAcknowledged()).isTrue();
+            assertThat(r.duplicate()).as("applied before").isTrue();
+        });
         assertThat(list("list:0")).containsExactly("v0", "v2", "v4");
         assertThat(list("list:1")).containsExactly("v1", "v3", "v5");
         assertThat(client.command("HGET", MARKS + "{" + tagOf("list:0") + "}", "t/0")).isNotNull();
