@@ -115,6 +115,7 @@ class ExactlyOnceIT {
                 .isEqualTo(redelivery.producedAfterRewind());
         assertThat(redelivery.markReads()).as("marks read after the rewind: the redelivered records and the new ones")
                 .isGreaterThanOrEqualTo(redelivery.redelivered() + redelivery.producedAfterRewind());
+        assertThat(redelivery.duplicatesSkipped()).as("duplicates the task counted").isEqualTo(redelivery.redelivered());
     }
 
     @Test
@@ -145,10 +146,12 @@ class ExactlyOnceIT {
         assertThat(redelivery.xadds()).as("XADDs after the rewind: the redelivered records and the new ones")
                 .isEqualTo(redelivery.redelivered() + redelivery.producedAfterRewind());
         assertThat(cluster.redisClient.keys(MARK_PREFIX + name + ":*")).as("marks of an at-least-once connector").isEmpty();
+        assertThat(redelivery.duplicatesSkipped()).as("duplicates the task counted").isZero();
     }
 
     /** What the rewind of {@link #redeliverTheSecondThird} made Redis do. */
-    private record Redelivery(long redelivered, long producedAfterRewind, long xadds, long markReads) {
+    private record Redelivery(long redelivered, long producedAfterRewind, long xadds, long markReads,
+                              long duplicatesSkipped) {
     }
 
     /**
@@ -170,6 +173,7 @@ class ExactlyOnceIT {
             produced.produce(producer, 1_000);
             cluster.awaitCommitted(name, produced.endOffsets(), WAIT);
             long secondChunk = produced.count(1);
+            Map<TopicPartition, Long> afterSecond = produced.endOffsets();
 
             cluster.connect.stopConnector(name);
             cluster.connect.assertions().assertConnectorIsStopped(name, "the connector did not stop");
@@ -180,6 +184,9 @@ class ExactlyOnceIT {
             long hgetsBefore = calls("hget");
             cluster.connect.resumeConnector(name);
             cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning(name, 1, "the connector did not resume");
+            cluster.awaitCommitted(name, afterSecond, WAIT);
+            // read before the restart below, which starts the task's counters again
+            long duplicatesSkipped = (long) ConnectAndRedis.taskMetric(name, "duplicates-skipped-total");
 
             produced.nextChunk();
             produced.produce(producer, 500);
@@ -187,7 +194,8 @@ class ExactlyOnceIT {
             produced.produce(producer, 500);
             cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning(name, 1, "the tasks did not restart");
             cluster.awaitCommitted(name, produced.endOffsets(), WAIT);
-            return new Redelivery(secondChunk, produced.count(2), calls("xadd") - xaddsBefore, calls("hget") - hgetsBefore);
+            return new Redelivery(secondChunk, produced.count(2), calls("xadd") - xaddsBefore, calls("hget") - hgetsBefore,
+                    duplicatesSkipped);
         }
     }
 
