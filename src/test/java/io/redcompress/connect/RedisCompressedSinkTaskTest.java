@@ -336,6 +336,35 @@ class RedisCompressedSinkTaskTest {
     }
 
     @Test
+    void anExactlyOnceAppendRefusedForGoodIsDeadLetteredAndTheLaterAppendsToItsSlotGoOnAtOnce() {
+        FakeSinkTaskContext context = start(true, Map.of("redis.command", "rpush", "max.retries", "0"));
+        // another writer's string at "b": the first append there is refused for good, and its mark is not raised
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        SinkRecord b1 = record().key("b").value("1").offset(1).build();
+        SinkRecord b2 = record().key("b").value("2").offset(2).build();
+        SinkRecord a3 = record().key("a").value("3").offset(3).build();
+        put(List.of(record().key("a").value("0").offset(0).build(), b1, b2, a3));
+        assertThat(appendOf(redis.pipelinesSent.get(0).get(2)).previousOffset()).as("offset 2, chained to the refused 1")
+                .isEqualTo(1);
+
+        assertThat(context.reports).singleElement().satisfies(r -> assertThat(r.record()).isSameAs(b1));
+        // Redis would refuse offset 2 until the mark reached 1 (GAP), which it never does: the partition is written
+        // again from offset 2 at once, not after a backoff, and max.retries=0 is not spent
+        assertThat(context.rewinds).containsEntry(P0, 2L);
+        assertThat(context.lastTimeoutMs).as("at once, not after retry.backoff.ms").isEqualTo(1);
+        connectRewinds(context);
+        put(List.of(b2, a3));
+        List<RedisWrite> again = redis.pipelinesSent.get(redis.pipelinesSent.size() - 1);
+        assertThat(again).extracting(w -> w.recordId().offset()).containsExactly(2L, 3L);
+        assertThat(appendOf(again.get(0)).previousOffset()).as("a new chain").isEqualTo(RedisWrite.Append.ANY_PREVIOUS);
+        assertThat(commit()).containsEntry(P0, new OffsetAndMetadata(4));
+    }
+
+    private static RedisWrite.Append appendOf(RedisWrite write) {
+        return (RedisWrite.Append) write;
+    }
+
+    @Test
     void aPartitionPausedWhenRevokedIsResumedWhenItComesBackToTheTask() {
         FakeSinkTaskContext context = start(true, Map.of("max.in.flight.records.per.partition", "1"));
         context.assignment.addAll(List.of(P0, P1));

@@ -19,6 +19,7 @@ import io.redcompress.connect.mapping.RedisWrite;
 public final class SinkMetrics {
 
     private volatile long valuesWritten;
+    private volatile long duplicatesSkipped;
     private volatile long keysDeleted;
     private volatile long originalBytes;
     private volatile long encodedBytes;
@@ -68,6 +69,8 @@ public final class SinkMetrics {
                 + "their size did not shrink by 3% lately (one in 32 is still tried)", () -> encoding.get().skipped());
         gauge(pluginMetrics, "values-written-total", "Values written to Redis (SET acknowledged)", () -> valuesWritten);
         gauge(pluginMetrics, "keys-deleted-total", "Keys deleted for tombstones (DEL acknowledged)", () -> keysDeleted);
+        gauge(pluginMetrics, "duplicates-skipped-total", "Exactly-once appends not applied because their record was applied "
+                + "before (at or below its high-water mark): redelivered records", () -> duplicatesSkipped);
         gauge(pluginMetrics, "bytes-original-total", "Serialised value bytes before compression", () -> originalBytes);
         gauge(pluginMetrics, "bytes-encoded-total", "Value bytes written to Redis, header included", () -> encodedBytes);
         gauge(pluginMetrics, "compression-ratio", "Encoded bytes / original bytes", () -> snapshot().compressionRatio());
@@ -137,6 +140,7 @@ public final class SinkMetrics {
         private final int listpackValueBytes;
         private long values;
         private long deletes;
+        private long duplicates;
         private long originalBytes;
         private long encodedBytes;
         private long overListpackValue;
@@ -162,6 +166,11 @@ public final class SinkMetrics {
                 deletes++;
             }
         }
+
+        /** An exactly-once append acknowledged as applied before: counted apart, nothing was written. */
+        public void addDuplicate() {
+            duplicates++;
+        }
     }
 
     public void written(Written written) {
@@ -172,6 +181,9 @@ public final class SinkMetrics {
         }
         if (written.deletes > 0) {
             keysDeleted += written.deletes;
+        }
+        if (written.duplicates > 0) {
+            duplicatesSkipped += written.duplicates;
         }
         if (written.overListpackValue > 0) {
             bucketEntriesOverListpackValue += written.overListpackValue;
@@ -211,13 +223,13 @@ public final class SinkMetrics {
     }
 
     public Snapshot snapshot() {
-        return new Snapshot(valuesWritten, keysDeleted, originalBytes, encodedBytes, deadLettered, rejectedByRedis,
-                retries, pipelines,
+        return new Snapshot(valuesWritten, keysDeleted, duplicatesSkipped, originalBytes, encodedBytes, deadLettered,
+                rejectedByRedis, retries, pipelines,
                 pipelines == 0 ? 0 : TimeUnit.NANOSECONDS.toMicros(pipelineNanosTotal / pipelines),
                 TimeUnit.NANOSECONDS.toMicros(pipelineNanosMax), inFlightPauses);
     }
 
-    public record Snapshot(long valuesWritten, long keysDeleted, long originalBytes, long encodedBytes,
+    public record Snapshot(long valuesWritten, long keysDeleted, long duplicatesSkipped, long originalBytes, long encodedBytes,
                            long deadLettered, long rejectedByRedis, long retries, long pipelines,
                            long meanPipelineMicros, long maxPipelineMicros, long inFlightPauses) {
 
@@ -228,10 +240,10 @@ public final class SinkMetrics {
 
         @Override
         public String toString() {
-            return String.format("values written=%d, keys deleted=%d, bytes original=%d encoded=%d (ratio %.3f), "
-                            + "dead-lettered=%d, rejected by Redis=%d, retries=%d, pipelines=%d (mean %d us, max %d us), "
-                            + "pauses for writes in flight=%d",
-                    valuesWritten, keysDeleted, originalBytes, encodedBytes, compressionRatio(), deadLettered,
+            return String.format("values written=%d, keys deleted=%d, duplicates skipped=%d, bytes original=%d encoded=%d "
+                            + "(ratio %.3f), dead-lettered=%d, rejected by Redis=%d, retries=%d, pipelines=%d (mean %d us, "
+                            + "max %d us), pauses for writes in flight=%d",
+                    valuesWritten, keysDeleted, duplicatesSkipped, originalBytes, encodedBytes, compressionRatio(), deadLettered,
                     rejectedByRedis, retries, pipelines, meanPipelineMicros, maxPipelineMicros, inFlightPauses);
         }
     }

@@ -17,7 +17,10 @@ import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import io.redcompress.connect.mapping.RecordId;
 import io.redcompress.connect.mapping.RedisWrite;
 import io.redcompress.connect.metrics.SinkMetrics;
 import io.redcompress.connect.redis.FailureKind;
@@ -33,13 +36,17 @@ import io.redcompress.connect.redis.WriteResult;
  * {@link RejectedWriteHandler}, failing the task at a setting-level refusal, and stopping at the first transient
  * failure: that write, every later one of the pipeline and every later pipeline of the partition stay unacknowledged
  * and are abandoned (their replies, whatever they say, are ignored), to be delivered and sent again in order after the
- * rewind. Re-sending what may have been applied already is harmless, as SET and DEL are idempotent, and it keeps a
- * tombstone after the write it deletes and a newer value after an older one: had a later pipeline's success counted,
- * the re-sent older writes would land after it.
+ * rewind. Re-sending what may have been applied already is harmless, as SET and DEL are idempotent (and an
+ * exactly-once append is skipped by its mark), and it keeps a tombstone after the write it deletes and a newer value
+ * after an older one: had a later pipeline's success counted, the re-sent older writes would land after it. An
+ * exactly-once append refused for good also ends the settling of its pipeline: the partition is written again from the
+ * next offset at once (see {@link #afterRefusedAppend}).
  *
  * <p>Used from the task thread only; the sender completes the replies on its own threads.
  */
 public final class PartitionPipelines {
+
+    private static final Logger log = LoggerFactory.getLogger(PartitionPipelines.class);
 
     /** Per record, beyond its key and value bytes: the SinkRecord, the write and their bookkeeping, roughly. */
     static final long RECORD_OVERHEAD_BYTES = 256;
@@ -87,6 +94,7 @@ public final class PartitionPipelines {
     private final Duration replyTimeout;
     private final SinkMetrics metrics;
     private final Map<TopicPartition, PartitionQueue> queues = new LinkedHashMap<>();
+    private final Set<TopicPartition> partitionsWithDuplicates = new HashSet<>();
     private long bytesInFlight;
 
     public PartitionPipelines(RedisWriteSender sender, OffsetTracker offsets, RejectedWriteHandler rejectedWrites,
@@ -275,7 +283,12 @@ public final class PartitionPipelines {
                 PendingWrite write = writes.get(i);
                 if (result.isAcknowledged()) {
                     offsets.acknowledge(write.write().recordId());
-                    written.add(write.write());
+                    if (result.duplicate()) {
+                        written.addDuplicate();
+                        logFirstDuplicate(write.write().recordId());
+                    } else {
+                        written.add(write.write());
+                    }
                 } else if (result.failure() == FailureKind.FATAL) {
                     throw new ConnectException("Redis refused the write of record " + write.write().recordId() + " with a reply "
                             + "that concerns a setting, not the record: " + result.reason() + ". The task stops; nothing from "
@@ -284,6 +297,9 @@ public final class PartitionPipelines {
                     rejectedWrites.rejected(write, result.reason(), result.cause());
                     offsets.acknowledge(write.write().recordId());
                     metrics.rejected();
+                    if (write.write() instanceof RedisWrite.Append append && append.exactlyOnce()) {
+                        return afterRefusedAppend(append, result.reason());
+                    }
                 } else {
                     return new PartitionFailure(pipeline.partition, write.write().recordId(), result.reason(), result.cause(),
                             result.failure() != FailureKind.RESEND);
@@ -292,6 +308,31 @@ public final class PartitionPipelines {
             return null;
         } finally {
             metrics.written(written);
+        }
+    }
+
+    /**
+     * An exactly-once append refused for good (dead-lettered) did not raise its slot's high-water mark, so every later
+     * append of the partition to that slot, sent chained to it (docs/design/commands-exactly-once.md), would be refused
+     * as a GAP, again after each backoff, until max.retries ran out. The partition is written again from the next
+     * offset at once, without counting a retry; its appends then start a new chain. Later pipelines of the partition are
+     * abandoned with it; whatever of them Redis applied is a duplicate by its mark when it comes again.
+     */
+    private static PartitionFailure afterRefusedAppend(RedisWrite.Append refused, String reply) {
+        RecordId id = refused.recordId();
+        return new PartitionFailure(id.topicPartition(), new RecordId(id.topicPartition(), id.offset() + 1),
+                "the append of offset " + id.offset() + " before it was refused for good (" + reply + "): its partition's "
+                        + "later appends are sent again without waiting for its mark", null, false);
+    }
+
+    /** Once per partition: records skipped by their high-water mark are expected after a redelivery, not otherwise. */
+    private void logFirstDuplicate(RecordId id) {
+        if (partitionsWithDuplicates.add(id.topicPartition())) {
+            log.info("Partition {}: the record at offset {} was applied before (at or below its exactly-once high-water "
+                    + "mark) and is skipped; further such records of the partition are only counted "
+                    + "(duplicates-skipped-total). Expected after a redelivery (a restart, a rebalance, a retry); after "
+                    + "offsets rewound on purpose, delete the connector's marks to write those records again "
+                    + "(docs/commands.md).", id.topicPartition(), id.offset());
         }
     }
 

@@ -18,8 +18,10 @@ public enum FailureKind {
      */
     FATAL,
     /**
-     * The write went in a batch Redis refused (an MSET) and its own verdict is unknown: it is sent again at once, one
-     * SET per record, in order from there, without counting as a retry of max.retries.
+     * The write has no verdict of its own: it went in a batch Redis refused (an MSET), or its append script stopped at an
+     * earlier write (refused for good, and dead-lettered, or failed transiently, which then is the failure that counts).
+     * It is sent again at once, in order from there (after a refused batch, one command per record), without counting
+     * as a retry of max.retries.
      */
     RESEND
 }

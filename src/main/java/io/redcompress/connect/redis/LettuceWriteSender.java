@@ -311,7 +311,9 @@ public final class LettuceWriteSender implements RedisWriteSender {
             }
             String reason = "on " + node + ": " + ReplyClassifier.describe(error, write)
                     + (redirect != null ? " (after " + redirects + " redirects)" : "");
-            pipeline.complete(index, WriteResult.failed(write, ReplyClassifier.classify(error, write), reason, error));
+            // a write its script did not run is sent again at once: a failure before it in the script is what counts
+            FailureKind kind = error instanceof NodeLink.NotRun ? FailureKind.RESEND : ReplyClassifier.classify(error, write);
+            pipeline.complete(index, WriteResult.failed(write, kind, reason, error));
         }
         if (acknowledged > 0) {
             acknowledgedPerNode.computeIfAbsent(node, n -> new LongAdder()).add(acknowledged);
@@ -365,9 +367,12 @@ public final class LettuceWriteSender implements RedisWriteSender {
     }
 
     private static WriteResult checkReply(RedisWrite write, Object reply, boolean batched) {
-        if (write instanceof RedisWrite.Append && !(reply instanceof Long applied && (applied == 0 || applied == 1))) {
-            return WriteResult.failed(write, FailureKind.TRANSIENT, "the append script answered " + reply
-                    + " for it instead of 1 (applied) or 0 (a duplicate)", null);
+        if (write instanceof RedisWrite.Append) {
+            if (!(reply instanceof Long applied && (applied == 0 || applied == 1))) {
+                return WriteResult.failed(write, FailureKind.TRANSIENT, "the append script answered " + reply
+                        + " for it instead of 1 (applied) or 0 (a duplicate)", null);
+            }
+            return applied == 0 ? WriteResult.duplicate(write) : WriteResult.acknowledged(write);
         }
         if ((batched || write instanceof RedisWrite.SetValue) && !OK.equals(reply)) {
             return WriteResult.failed(write, FailureKind.TRANSIENT, (batched ? NodeLink.batchCommand(write) : "SET") + " answered " + reply

@@ -56,10 +56,22 @@ final class NodeLink implements AutoCloseable {
     }
 
     /** A command succeeded with a reply that means the write did not do what it should: transient, retried. */
-    static final class UnexpectedReply extends RuntimeException {
+    static class UnexpectedReply extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         UnexpectedReply(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A write of an append script that did not run because an earlier write of the same script failed: nothing of it
+     * was applied, and it has no verdict of its own (see {@link FailureKind#RESEND}).
+     */
+    static final class NotRun extends UnexpectedReply {
+        private static final long serialVersionUID = 1L;
+
+        NotRun(String message) {
             super(message);
         }
     }
@@ -343,7 +355,7 @@ final class NodeLink implements AutoCloseable {
             throw new io.lettuce.core.RedisCommandExecutionException(new String(error, java.nio.charset.StandardCharsets.UTF_8));
         }
         if (Long.valueOf(-1).equals(result)) {
-            throw new UnexpectedReply("not run: an earlier write of the same script failed");
+            throw new NotRun("not run: an earlier write of the same script failed");
         }
         return result;
     }

@@ -99,6 +99,46 @@ class PartitionPipelinesTest {
     }
 
     @Test
+    void anExactlyOnceAppendRefusedForGoodIsSettledAndThePartitionIsWrittenAgainFromTheNextOffsetAtOnce() {
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        TopicPartition partition = new TopicPartition("t", 0);
+        pipelines.send(Map.of(partition, List.of(append(0, "a", true), append(1, "b", true), append(2, "b", true))));
+        pipelines.send(Map.of(partition, List.of(append(3, "b", true)))); // chained to offset 1 too, already on the wire
+
+        assertThat(pipelines.settleAll().failures()).singleElement().satisfies(f -> {
+            assertThat(f.partition()).isEqualTo(partition);
+            assertThat(f.firstFailed().offset()).isEqualTo(2);
+            assertThat(f.countsAsRetry()).isFalse();
+            assertThat(f.reason()).contains("offset 1", "WRONGTYPE");
+        });
+        assertThat(rejected).containsExactly("topic=t partition=0 offset=1 WRONGTYPE Operation against a key holding the "
+                + "wrong kind of value");
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(partition, new OffsetAndMetadata(2));
+        assertThat(pipelines.recordsInFlight(partition)).as("the later pipeline is abandoned").isZero();
+    }
+
+    @Test
+    void anAtLeastOnceAppendRefusedForGoodIsSettledAndTheRestFlows() {
+        redis.failKey("b", FailureKind.PERMANENT, "WRONGTYPE Operation against a key holding the wrong kind of value", 1);
+        TopicPartition partition = new TopicPartition("t", 0);
+
+        assertThat(sendAndSettle(pipelines, Map.of(partition, List.of(append(0, "a", false), append(1, "b", false),
+                append(2, "b", false))))).isEmpty();
+
+        assertThat(rejected).hasSize(1);
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(partition, new OffsetAndMetadata(3));
+    }
+
+    private PendingWrite append(long offset, String key, boolean exactlyOnce) {
+        RecordId id = new RecordId("t", 0, offset);
+        offsets.register(id);
+        byte[] value = {(byte) 0xF5};
+        return new PendingWrite(TestRecords.record().offset(offset).build(), new RedisWrite.Append(id,
+                key.getBytes(StandardCharsets.UTF_8), RedisWrite.AppendCommand.RPUSH, value, 1, List.of(value), 0, 0,
+                exactlyOnce ? "marks:{x}".getBytes(StandardCharsets.UTF_8) : null, RedisWrite.Append.ANY_PREVIOUS));
+    }
+
+    @Test
     void aReplyAboutASettingFailsTheTaskAtThatRecord() {
         redis.failKey("b", FailureKind.FATAL, "ERR invalid expire time in 'set' command (every record would be refused alike: lower ttl.ms)", 1);
         Map<TopicPartition, List<PendingWrite>> batches = Map.of(new TopicPartition("t", 0),
@@ -211,6 +251,32 @@ class PartitionPipelinesTest {
             assertThat(f.reason()).isEqualTo("interrupted while waiting for Redis");
         });
         assertThat(offsets.acknowledgedOffsets()).isEmpty();
+    }
+
+    @Test
+    void anAppendAppliedBeforeIsAcknowledgedAndCountedAsADuplicateNotAsAValueWritten() {
+        RedisWriteSender marks = new RedisWriteSender() {
+            @Override
+            public CompletionStage<List<WriteResult>> send(List<RedisWrite> writes) {
+                // offset 0 was applied before the redelivery, offset 1 is new
+                return CompletableFuture.completedFuture(List.of(WriteResult.duplicate(writes.get(0)),
+                        WriteResult.acknowledged(writes.get(1))));
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        PartitionPipelines redelivered = new PartitionPipelines(marks, offsets, (write, reply, cause) -> { },
+                Duration.ofSeconds(5), metrics);
+        TopicPartition partition = new TopicPartition("t", 0);
+
+        assertThat(sendAndSettle(redelivered, Map.of(partition, List.of(append(0, "a", true), append(1, "a", true)))))
+                .isEmpty();
+
+        assertThat(offsets.acknowledgedOffsets()).containsEntry(partition, new OffsetAndMetadata(2));
+        assertThat(metrics.snapshot().valuesWritten()).isEqualTo(1);
+        assertThat(metrics.snapshot().duplicatesSkipped()).isEqualTo(1);
     }
 
     @Test
