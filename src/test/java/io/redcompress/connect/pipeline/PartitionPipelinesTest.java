@@ -134,7 +134,7 @@ class PartitionPipelinesTest {
         offsets.register(id);
         byte[] value = {(byte) 0xF5};
         return new PendingWrite(TestRecords.record().offset(offset).build(), new RedisWrite.Append(id,
-                key.getBytes(StandardCharsets.UTF_8), RedisWrite.AppendCommand.RPUSH, value, 1, List.of(value), 0, 0,
+                key.getBytes(StandardCharsets.UTF_8), RedisWrite.AppendCommand.RPUSH, value, 1, List.of(value), 0, 0, 0,
                 exactlyOnce ? "marks:{x}".getBytes(StandardCharsets.UTF_8) : null, RedisWrite.Append.ANY_PREVIOUS));
     }
 
