@@ -70,7 +70,7 @@ final class LatencyRun {
                     measuredRate != null ? " in the rounds above" : " just before");
         }
         int records = (int) Math.max(1, rate * options.latencySeconds());
-        ThroughputBench.Workload workload = ThroughputBench.Workload.generate(payload, records);
+        ThroughputBench.Workload workload = ThroughputBench.Workload.generate(payload, records, null);
         String name = "tb-latency-" + payload + "-" + codec;
         bench.cluster().connect.kafka().createTopic(name, options.partitions());
         bench.cluster().redisClient.flushAll();
@@ -194,7 +194,7 @@ final class LatencyRun {
 
     private double measureMaxRate(String codec) throws Exception {
         int records = options.records(payload);
-        ThroughputBench.Workload workload = ThroughputBench.Workload.generate(payload, records);
+        ThroughputBench.Workload workload = ThroughputBench.Workload.generate(payload, records, null);
         return bench.run(codec, "maxrate", workload, records).recordsPerSecond();
     }
 

@@ -66,7 +66,7 @@ public final class ThroughputBench {
                    int tasks, int rounds, Integer maxPollRecords, int offsetFlushMillis, int lettuceBatch, boolean latency,
                    String latencyCodec, int latencySeconds, int latencySampleEvery, Double latencyRate, Path pluginPath,
                    int timeoutSeconds, boolean verbose, int redisPauseMillis, Map<String, String> connectorSettings,
-                   Map<String, String> redisConfig) {
+                   Map<String, String> redisConfig, Integer keys) {
 
         static final String USAGE = "flags: --records N (default 500000 heartbeats, 100000 logs) --warmup-records N "
                 + "(default records/5) --payload heartbeat|log|heartbeat,log --variants noop,lettuce,none,lz4,zstd "
@@ -80,6 +80,7 @@ public final class ThroughputBench {
                 + "--set key=value (a connector setting, repeatable) "
                 + "--redis-config name=value (a setting of the bench's redis-server, e.g. hash-max-listpack-value=128; "
                 + "repeatable) "
+                + "--keys N (the records' keys cycle over N distinct keys; default: every record its own key) "
                 + "--lettuce-batch N (500) --latency --latency-codec C (lz4) --latency-seconds N (15) "
                 + "--latency-sample N (every 20th record) --latency-rate R (default: half the codec's measured rate) "
                 + "--plugin-path DIR (target/plugin) --timeout-seconds N (600 per run) --verbose";
@@ -106,6 +107,7 @@ public final class ThroughputBench {
             Map<String, String> connectorSettings = new java.util.LinkedHashMap<>();
             Map<String, String> redisConfig = new java.util.LinkedHashMap<>();
             boolean verbose = false;
+            Integer keys = null;
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
                 if (flag.equals("--latency") || flag.equals("--verbose")) {
@@ -120,6 +122,7 @@ public final class ThroughputBench {
                 switch (flag) {
                     case "--payload" -> payloads = List.of(value.split(","));
                     case "--records" -> records = Integer.parseInt(value);
+                    case "--keys" -> keys = Integer.parseInt(value);
                     case "--warmup-records" -> warmup = Integer.parseInt(value);
                     case "--variants" -> variants = List.of(value.split(","));
                     case "--partitions" -> partitions = Integer.parseInt(value);
@@ -152,7 +155,7 @@ public final class ThroughputBench {
             }
             return new Options(payloads, records, warmup, variants, partitions, tasks, rounds, maxPoll, flushMillis, batch,
                     latency, latencyCodec, latencySeconds, sampleEvery, latencyRate, pluginPath, timeout, verbose,
-                    redisPauseMillis, connectorSettings, redisConfig);
+                    redisPauseMillis, connectorSettings, redisConfig, keys);
         }
 
         int records(String payload) {
@@ -204,18 +207,27 @@ public final class ThroughputBench {
         }
     }
 
-    /** The records of one payload kind, generated once: the same key and value bytes go to every variant. */
-    record Workload(String payload, byte[][] keys, byte[][] values) {
+    /**
+     * The records of one payload kind, generated once: the same key and value bytes go to every variant. The keys cycle
+     * over {@code distinctKeys} (lists, streams and sets then grow as they do in use), or each record has its own.
+     */
+    record Workload(String payload, byte[][] keys, byte[][] values, int distinctKeys) {
 
-        static Workload generate(String payload, int records) {
+        static Workload generate(String payload, int records, Integer distinctKeys) {
             Random random = new Random(11);
             byte[][] keys = new byte[records][];
             byte[][] values = new byte[records][];
+            int cycle = distinctKeys == null ? records : distinctKeys;
             for (int i = 0; i < records; i++) {
-                keys[i] = String.format("%s-%07d", payload, i).getBytes(StandardCharsets.UTF_8);
+                keys[i] = String.format("%s-%07d", payload, i % cycle).getBytes(StandardCharsets.UTF_8);
                 values[i] = SampleData.ofKind(payload, i, random);
             }
-            return new Workload(payload, keys, values);
+            return new Workload(payload, keys, values, cycle);
+        }
+
+        /** The distinct keys of the first {@code records} records. */
+        int distinctKeys(int records) {
+            return Math.min(distinctKeys, records);
         }
 
         double averageValueBytes() {
@@ -349,7 +361,7 @@ public final class ThroughputBench {
      */
     private Double throughput(String payload) throws Exception {
         int records = options.records(payload);
-        Workload workload = Workload.generate(payload, records);
+        Workload workload = Workload.generate(payload, records, options.keys());
         System.out.printf(Locale.ROOT, "%n[bench] %s: %,d records of %.0f B on average; warm-up with %,d each%n", payload,
                 records, workload.averageValueBytes(), options.warmupRecords(payload));
         for (String variant : options.variants()) {
@@ -393,7 +405,7 @@ public final class ThroughputBench {
         Map<TopicPartition, Long> endOffsets = produce(name, workload, records);
         cluster.redisClient.flushAll();
         long usedMemoryEmpty = cluster.redisClient.usedMemory();
-        Map<String, String> config = connectorConfig(name, variant, records);
+        Map<String, String> config = connectorConfig(name, variant, workload.distinctKeys(records));
         CpuMeter meter = CpuMeter.start(sinkThreads(name), CPU_SAMPLE_MILLIS);
         long redisCpuBefore = redisCpuNanos();
         long began = System.nanoTime();
@@ -413,10 +425,19 @@ public final class ThroughputBench {
         // dictionaries and their pointers (compression.dictionary=auto) live beside the values
         long dictionaryKeys = cluster.redisClient.keys(DICTIONARY_PREFIX + ":*").size();
         // so do the high-water marks of exactly once: one small hash per slot written to
-        long markKeys = cluster.redisClient.keys(MARK_PREFIX + "*").size();
+        List<String> marks = cluster.redisClient.keys(MARK_PREFIX + "*");
+        long markKeys = marks.size();
+        if (markKeys > 0) {
+            long markBytes = 0;
+            for (String mark : marks) {
+                markBytes += (Long) cluster.redisClient.command("MEMORY", "USAGE", mark);
+            }
+            System.out.printf(Locale.ROOT, "[bench] %-17s %-7s high-water marks: %,d keys, %,d B (MEMORY USAGE), %.2f B per record%n",
+                    variant, label, markKeys, markBytes, (double) markBytes / records);
+        }
         long keys = cluster.redisClient.dbsize() - dictionaryKeys - markKeys;
         boolean buckets = !variant.equals("noop") && Variant.parse(variant).buckets();
-        long expectedKeys = variant.equals("noop") ? 0 : records;
+        long expectedKeys = variant.equals("noop") ? 0 : workload.distinctKeys(records);
         if (!buckets && keys != expectedKeys) {
             throw new IllegalStateException(name + ": Redis holds " + keys + " keys, expected " + expectedKeys);
         }
@@ -424,7 +445,7 @@ public final class ThroughputBench {
         if (!variant.equals("noop")) {
             long usedMemory = cluster.redisClient.usedMemory() - usedMemoryEmpty;
             // after used_memory: the reads of every bucket must not count in it
-            Buckets layout = buckets ? inspectBuckets(name, records, keys) : null;
+            Buckets layout = buckets ? inspectBuckets(name, workload.distinctKeys(records), keys) : null;
             double written = ConnectAndRedis.taskMetric(name, "values-written-total");
             memory = new Memory((double) usedMemory / records,
                     ConnectAndRedis.taskMetric(name, "bytes-encoded-total") / written,
@@ -727,8 +748,8 @@ public final class ThroughputBench {
         }
         long redisCpu = redisCpuNanos() - redisCpuBefore;
         long stored = cluster.redisClient.dbsize();
-        if (stored != records) {
-            throw new IllegalStateException("lettuce: Redis holds " + stored + " keys, expected " + records);
+        if (stored != workload.distinctKeys(records)) {
+            throw new IllegalStateException("lettuce: Redis holds " + stored + " keys, expected " + workload.distinctKeys(records));
         }
         return new Run("lettuce", records, ended - began, cpu, redisCpuBefore < 0 ? -1 : redisCpu, Memory.NONE);
     }
@@ -764,9 +785,11 @@ public final class ThroughputBench {
         BenchStats.Spread noopRate = noop == null ? null : spread(noop, Run::recordsPerSecond);
         BenchStats.Spread noopCpu = noop == null ? null : spread(noop, Run::workerCpuMicros);
         int records = options.records(workload.payload());
-        System.out.printf(Locale.ROOT, "%nThroughput, %s: %,d records (values %.0f B on average, unique keys), %d partition(s), "
+        System.out.printf(Locale.ROOT, "%nThroughput, %s: %,d records (values %.0f B on average, %s), %d partition(s), "
                         + "%d task(s), median (min-max) of %d rounds after a warm-up pass, redis-server %s, %d cores%n",
-                workload.payload(), records, workload.averageValueBytes(), options.partitions(), options.tasks(),
+                workload.payload(), records, workload.averageValueBytes(), workload.distinctKeys(records) == records
+                        ? "unique keys" : String.format(Locale.ROOT, "keys cycling over %,d", workload.distinctKeys(records)),
+                options.partitions(), options.tasks(),
                 options.rounds(), cluster.redis.versionString(), Runtime.getRuntime().availableProcessors());
         System.out.printf(Locale.ROOT, "Timed from the connector's creation (REST PUT) to every offset committed; worker "
                 + "offset.flush.interval.ms=%d, committed offsets read every %d ms; max.poll.records %s; lettuce: "
