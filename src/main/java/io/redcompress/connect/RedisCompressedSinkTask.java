@@ -281,7 +281,9 @@ public class RedisCompressedSinkTask extends SinkTask {
     private void retry(List<PartitionFailure> failures) {
         if (!failures.isEmpty()) {
             failures.forEach(f -> metrics.retried());
-            appendSequence.restart(failures.stream().map(PartitionFailure::partition).toList());
+            List<TopicPartition> partitions = failures.stream().map(PartitionFailure::partition).toList();
+            appendSequence.restart(partitions);
+            dictionaryHold.rewound(partitions);
             backoff.failed(failures);
         }
     }

@@ -217,8 +217,8 @@ public final class RedisSinkConfig extends AbstractConfig {
 
     public static final String REDIS_STREAM_MAX_AGE_MS = "redis.stream.max.age.ms";
     private static final String REDIS_STREAM_MAX_AGE_MS_DOC = "With xadd: trim entries older than this from each stream "
-            + "as it is written to (XADD MINID ~ <now - age>, the entry ids being Redis's millisecond times; 'now' is the "
-            + "worker's clock when the write is sent). 0: no trimming by age. Redis trims by one rule per XADD: set this or "
+            + "as it is written to (XADD MINID ~ <now - age>, the entry ids and 'now' both Redis's clock, in "
+            + "milliseconds). 0: no trimming by age. Redis trims by one rule per XADD: set this or "
             + REDIS_STREAM_MAX_LENGTH + ", not both.";
     private static final String REDIS_STREAM_MAX_AGE_MS_DISPLAY = "Stream max age (ms)";
 

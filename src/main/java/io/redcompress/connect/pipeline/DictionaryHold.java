@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -80,6 +81,13 @@ public final class DictionaryHold {
     private final PartitionPauses pauses;
     private final LongSupplier nanoClock;
     private final Map<String, TopicHold> holding = new LinkedHashMap<>();
+    /**
+     * The hold each source partition's held records are in. A partition is held as a whole: once a record of it is
+     * held, its later records are held behind it in the same hold, whatever topic an SMT routed them to (a
+     * TimestampRouter feeds a new topic while the old one still gets late records), so that none is written before an
+     * earlier one of its partition, and nothing of the partition is sent while it holds records.
+     */
+    private final Map<TopicPartition, TopicHold> partitionHolds = new HashMap<>();
     /** Topics released: never held again. */
     private final Set<String> passing = new HashSet<>();
     private long heldBytes;
@@ -115,17 +123,29 @@ public final class DictionaryHold {
         if (maxHoldNanos == 0) {
             return false;
         }
+        TopicPartition source = id.topicPartition();
         String topic = record.topic();
+        TopicHold hold = partitionHolds.get(source);
+        if (hold != null) {
+            ArrayDeque<Held> partition = hold.partitions.get(source);
+            if (id.offset() < partition.peekFirst().offset()) {
+                // rewound below what it holds (a retry of a record sent before the hold): those are delivered again
+                drop(hold, source);
+                hold = null;
+            } else if (id.offset() <= partition.peekLast().offset()) {
+                return true; // delivered again while it is held: it is held already
+            } else {
+                byte[] value = serializedValues.apply(record);
+                add(hold, partition, record, id, value, dictionaries.held(topic, value));
+                return true;
+            }
+        }
         if (passing.contains(topic)) {
             return false;
         }
-        TopicHold hold = holding.get(topic);
-        ArrayDeque<Held> partition = hold == null ? null : hold.partitions.get(id.topicPartition());
-        if (partition != null && !partition.isEmpty() && partition.peekLast().offset() >= id.offset()) {
-            return true; // delivered again (a batch handed back with RetriableException): it is held already
-        }
         byte[] value = serializedValues.apply(record);
         Readiness readiness = dictionaries.held(topic, value);
+        hold = holding.get(topic);
         if (hold == null) {
             if (readiness == Readiness.ACTIVE || readiness == Readiness.NONE) {
                 passing.add(topic);
@@ -137,10 +157,15 @@ public final class DictionaryHold {
                     + "that no value written without it turns its bucket into a hash table", topic,
                     TimeUnit.NANOSECONDS.toMillis(maxHoldNanos), RedisSinkConfig.COMPRESSION_DICTIONARY_HOLD_MAX_MS);
         }
-        if (partition == null) {
-            partition = new ArrayDeque<>();
-            hold.partitions.put(id.topicPartition(), partition);
-        }
+        ArrayDeque<Held> partition = new ArrayDeque<>();
+        hold.partitions.put(source, partition);
+        partitionHolds.put(source, hold);
+        add(hold, partition, record, id, value, readiness);
+        return true;
+    }
+
+    private void add(TopicHold hold, ArrayDeque<Held> partition, SinkRecord record, RecordId id, byte[] value,
+                     Readiness readiness) {
         long bytes = (value == null ? 0 : value.length) + RECORD_OVERHEAD_BYTES;
         partition.addLast(new Held(record, id.offset(), bytes));
         hold.records++;
@@ -152,7 +177,6 @@ public final class DictionaryHold {
             pauses.pause(id.topicPartition(), PartitionPauses.Reason.DICTIONARY);
         }
         pauses.wakeUpWithin(RECHECK_MILLIS);
-        return true;
     }
 
     /**
@@ -231,6 +255,7 @@ public final class DictionaryHold {
         passing.add(hold.topic);
         hold.partitions.forEach((partition, records) -> {
             records.forEach(held -> released.add(held.record()));
+            partitionHolds.remove(partition);
             pauses.release(partition, PartitionPauses.Reason.DICTIONARY);
         });
         heldBytes -= hold.bytes;
@@ -239,22 +264,43 @@ public final class DictionaryHold {
 
     /** Partitions this task no longer owns: their held records are dropped unwritten, and Connect delivers them again. */
     public void forget(Collection<TopicPartition> partitions) {
-        Iterator<TopicHold> topics = holding.values().iterator();
-        while (topics.hasNext()) {
-            TopicHold hold = topics.next();
-            for (TopicPartition partition : partitions) {
-                ArrayDeque<Held> dropped = hold.partitions.remove(partition);
-                if (dropped != null) {
-                    long bytes = dropped.stream().mapToLong(Held::bytes).sum();
-                    hold.records -= dropped.size();
-                    hold.bytes -= bytes;
-                    heldRecords -= dropped.size();
-                    heldBytes -= bytes;
-                }
+        for (TopicPartition partition : partitions) {
+            TopicHold hold = partitionHolds.get(partition);
+            if (hold != null) {
+                drop(hold, partition);
             }
-            if (hold.partitions.isEmpty()) {
-                topics.remove(); // held afresh, with a new deadline, if its partitions come back before its dictionary
+        }
+    }
+
+    /**
+     * Partitions rewound for a retry of a record sent before their hold began: what they hold comes after it, and is
+     * delivered again after it, so it is dropped (and held again then, if its dictionary is still not there). Their
+     * dictionary pause ends: the retry's backoff pauses them now.
+     */
+    public void rewound(Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+            TopicHold hold = partitionHolds.get(partition);
+            if (hold != null) {
+                drop(hold, partition);
+                pauses.release(partition, PartitionPauses.Reason.DICTIONARY);
             }
+        }
+    }
+
+    /**
+     * Drops a partition's held records unwritten (never acknowledged, Connect delivers them again); a hold left with
+     * no partition is ended, to start afresh, with a new deadline, if its topic's records come before its dictionary.
+     */
+    private void drop(TopicHold hold, TopicPartition partition) {
+        partitionHolds.remove(partition);
+        ArrayDeque<Held> dropped = hold.partitions.remove(partition);
+        long bytes = dropped.stream().mapToLong(Held::bytes).sum();
+        hold.records -= dropped.size();
+        hold.bytes -= bytes;
+        heldRecords -= dropped.size();
+        heldBytes -= bytes;
+        if (hold.partitions.isEmpty()) {
+            holding.remove(hold.topic);
         }
     }
 

@@ -171,6 +171,7 @@ public final class PartitionPipelines {
     /** Forgets the pipelines in flight of partitions this task no longer owns: nothing of them is acknowledged. */
     public void abandon(Collection<TopicPartition> partitions) {
         for (TopicPartition partition : partitions) {
+            partitionsWithDuplicates.remove(partition); // its next owner, maybe this task again, says it once more
             PartitionQueue queue = queues.remove(partition);
             if (queue != null) {
                 dropAll(queue);
@@ -321,8 +322,9 @@ public final class PartitionPipelines {
     private static PartitionFailure afterRefusedAppend(RedisWrite.Append refused, String reply) {
         RecordId id = refused.recordId();
         return new PartitionFailure(id.topicPartition(), new RecordId(id.topicPartition(), id.offset() + 1),
-                "the append of offset " + id.offset() + " before it was refused for good (" + reply + "): its partition's "
-                        + "later appends are sent again without waiting for its mark", null, false);
+                "the append at offset " + id.offset() + " was refused for good (" + reply + ") and dead-lettered; the "
+                        + "partition's later appends are sent again from offset " + (id.offset() + 1)
+                        + " without waiting for that record's high-water mark", null, false);
     }
 
     /** Once per partition: records skipped by their high-water mark are expected after a redelivery, not otherwise. */

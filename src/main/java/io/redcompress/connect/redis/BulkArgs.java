@@ -103,8 +103,7 @@ abstract class BulkArgs extends CommandArgs<byte[], byte[]> {
         argv.add((run.recordId().topic() + "/" + run.recordId().partition()).getBytes(StandardCharsets.UTF_8));
         argv.add(decimal(run.maxLength()));
         argv.add(decimal(run.ttlMillis()));
-        // the oldest entry id a stream keeps, from the clock at sending: a retry sent later trims from its own now
-        argv.add(decimal(run.maxAgeMillis() > 0 ? Math.max(1, System.currentTimeMillis() - run.maxAgeMillis()) : 0));
+        argv.add(decimal(run.maxAgeMillis()));
         for (int i = from; i < from + count; i++) {
             RedisWrite.Append append = (RedisWrite.Append) writes.get(i);
             keys.add(append.key());

@@ -271,12 +271,19 @@ final class NodeLink implements AutoCloseable {
      * and only once the mark has reached the partition's previous write to the slot (docs/commands.md). Answers one
      * element per write: 1 applied, 0 a duplicate, the error text of the first write that failed (a GAP, or Redis's
      * reply), and -1 for each write after it, not run. ARGV: the number of writes, their topic/partition, max length,
-     * ttl ms and a stream's min id (0: none; one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
+     * ttl ms and a stream's max age ms (0: none; one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
      * payload length, payload. KEYS: per write its data key, then its mark key if it has one.
      */
     static final byte[] APPEND_SCRIPT = """
-            local n, tp, max, ttl, minid = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+            local n, tp, max, ttl, maxAge = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
             local results, k, a = {}, 1, 6
+            local minid = nil
+            if maxAge > 0 then
+              -- Redis's clock, the one its entry ids come from; before any write (Redis 6.2 replicates effects only then)
+              if redis.replicate_commands then redis.replicate_commands() end
+              local now = redis.call('TIME')
+              minid = string.format('%.0f', math.max(1, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAge))
+            end
             local function stop(i, failure)
               results[i] = failure
               for j = i + 1, n do results[j] = -1 end
@@ -307,7 +314,7 @@ final class NodeLink implements AutoCloseable {
                 elseif command == 'XADD' then
                   if max > 0 then
                     reply = redis.pcall('XADD', key, 'MAXLEN', '~', max, '*', unpack(ARGV, first, last))
-                  elseif minid ~= '0' then
+                  elseif minid then
                     reply = redis.pcall('XADD', key, 'MINID', '~', minid, '*', unpack(ARGV, first, last))
                   else
                     reply = redis.pcall('XADD', key, '*', unpack(ARGV, first, last))

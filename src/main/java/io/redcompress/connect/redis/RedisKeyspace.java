@@ -221,6 +221,7 @@ public final class RedisKeyspace implements AutoCloseable {
         ScanArgs args = ScanArgs.Builder.matches(fieldPattern).limit(BATCH);
         RedisAsyncCommands<byte[], byte[]> owner = commandsFor(key);
         List<Map.Entry<byte[], byte[]>> entries = new ArrayList<>();
+        Set<ByteBuffer> seen = new HashSet<>(); // HSCAN may return a field twice (a rehash between pages)
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
             MapScanCursor<byte[], byte[]> page = await(owner.hscan(key, cursor, args));
@@ -228,7 +229,9 @@ public final class RedisKeyspace implements AutoCloseable {
                 if (entries.size() == limit) {
                     return entries;
                 }
-                entries.add(Map.entry(entry.getKey(), entry.getValue()));
+                if (seen.add(ByteBuffer.wrap(entry.getKey()))) {
+                    entries.add(Map.entry(entry.getKey(), entry.getValue()));
+                }
             }
             cursor = page;
         } while (!cursor.isFinished());

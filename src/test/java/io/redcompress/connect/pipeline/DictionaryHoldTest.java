@@ -60,6 +60,53 @@ class DictionaryHoldTest {
         return written;
     }
 
+    /** A record of source partition {@code source} that an SMT routed to {@code topic} (a TimestampRouter, say). */
+    private static SinkRecord routed(TopicPartition source, long offset, String topic) {
+        SinkRecord original = heartbeat(source, offset);
+        return original.newRecord(topic, original.kafkaPartition(), original.keySchema(), original.key(),
+                original.valueSchema(), original.value(), original.timestamp());
+    }
+
+    @Test
+    void aSourcePartitionRoutedToSeveralTopicsIsHeldAsAWholeSoNoRecordOvertakesAnEarlierOne() {
+        DictionaryHold hold = hold(5_000, 32 << 20);
+        dictionaries.readiness.put("day1", Readiness.ACTIVE);
+        assertThat(put(hold, routed(P0, 0, "day1"))).as("day1 has its dictionary").hasSize(1);
+        // a new day: its topic has no dictionary yet; the late record of day1 after it must wait behind it
+        assertThat(put(hold, routed(P0, 1, "day2"), routed(P0, 2, "day1"), routed(P1, 9, "day1"))).extracting(SinkRecord::topic)
+                .as("only the other partition's record passes").containsExactly("day1");
+        assertThat(hold.heldRecords()).isEqualTo(2);
+        assertThat(put(hold, routed(P0, 1, "day2"), routed(P0, 2, "day1"))).as("delivered again: held once").isEmpty();
+        assertThat(hold.heldRecords()).isEqualTo(2);
+
+        dictionaries.readiness.put("day2", Readiness.ACTIVE);
+        List<SinkRecord> released = hold.release();
+        assertThat(offsetsOf(released)).containsExactly(1L, 2L);
+        assertThat(released).extracting(SinkRecord::topic).containsExactly("day2", "day1");
+        assertThat(put(hold, routed(P0, 3, "day1"), routed(P0, 4, "day2"))).hasSize(2);
+    }
+
+    @Test
+    void aPartitionRewoundBelowWhatItHoldsDropsItSoThatTheRetriedRecordIsWrittenFirst() {
+        DictionaryHold hold = hold(5_000, 32 << 20);
+        dictionaries.readiness.put("day1", Readiness.ACTIVE);
+        assertThat(put(hold, routed(P0, 0, "day1"))).hasSize(1); // sent; it will fail
+        dictionaries.readiness.put("day2", Readiness.PREPARING);
+        assertThat(put(hold, routed(P0, 1, "day2"), routed(P0, 2, "day1"))).isEmpty();
+        assertThat(context.paused).as("its dictionary is being trained").contains(P0);
+
+        // offset 0 failed: the task rewinds the partition to it
+        hold.rewound(List.of(P0));
+        assertThat(hold.heldRecords()).isZero();
+        assertThat(context.paused).as("the retry's backoff pauses it, not the hold").doesNotContain(P0);
+        dictionaries.readiness.put("day2", Readiness.ACTIVE);
+        assertThat(hold.release()).as("nothing of the partition is released ahead of the retried record").isEmpty();
+
+        // delivered again from offset 0 (sent, never acknowledged): in order, each once
+        assertThat(offsetsOf(put(hold, routed(P0, 0, "day1"), routed(P0, 1, "day2"), routed(P0, 2, "day1"))))
+                .containsExactly(0L, 1L, 2L);
+    }
+
     private static List<Long> offsetsOf(List<SinkRecord> records) {
         return records.stream().map(SinkRecord::kafkaOffset).toList();
     }
