@@ -96,26 +96,29 @@ class ExampleConfigsTest {
         }
     }
 
-    @Test
-    void standalonePropertiesWorkOnAStockWorkerOrSayWhatItNeeds() throws Exception {
-        String text = Files.readString(PROPERTIES);
+    /**
+     * A properties example's settings, checked as every one must be: valid, its dead-letter topic fits one broker, and
+     * what it needs of the worker is written down and commented out.
+     */
+    private static Map<String, String> propertiesForAStockWorker(String text) throws Exception {
         Map<String, String> props = properties(text);
         assertValid(props);
         assertDeadLetterTopicFitsOneBroker(props);
         assertWorkerNeedsAreWrittenDown(text);
         assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
                 .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+        return props;
+    }
+
+    @Test
+    void standalonePropertiesWorkOnAStockWorkerOrSayWhatItNeeds() throws Exception {
+        propertiesForAStockWorker(Files.readString(PROPERTIES));
     }
 
     @Test
     void bucketedPropertiesWorkOnAStockWorkerAndPassTheLayoutsCrossFieldChecks() throws Exception {
         String text = Files.readString(BUCKETS);
-        Map<String, String> props = properties(text);
-        assertValid(props);
-        assertDeadLetterTopicFitsOneBroker(props);
-        assertWorkerNeedsAreWrittenDown(text);
-        assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
-                .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+        Map<String, String> props = propertiesForAStockWorker(text);
         RedisSinkConfig config = new RedisSinkConfig(props);
         assertThat(config.layout()).isEqualTo(RedisLayout.BUCKETS);
         // ConfigurationCheck's rules for buckets: a prefix, and exactly one of the count and the expected keys
@@ -131,12 +134,7 @@ class ExampleConfigsTest {
     @Test
     void streamPropertiesWorkOnAStockWorkerAndAppendExactlyOnce() throws Exception {
         String text = Files.readString(STREAM);
-        Map<String, String> props = properties(text);
-        assertValid(props);
-        assertDeadLetterTopicFitsOneBroker(props);
-        assertWorkerNeedsAreWrittenDown(text);
-        assertThat(PROVIDER_REFERENCE.matcher(String.join("\n", props.values())).find())
-                .as("an active ${provider:...} line fails on a stock worker; keep it commented, with the note").isFalse();
+        Map<String, String> props = propertiesForAStockWorker(text);
         RedisSinkConfig config = new RedisSinkConfig(props);
         assertThat(config.command()).isEqualTo(WriteCommand.XADD);
         assertThat(config.exactlyOnceAppends()).as("the example teaches the default guarantee").isTrue();
