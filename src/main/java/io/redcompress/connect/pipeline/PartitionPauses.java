@@ -12,8 +12,9 @@ import org.apache.kafka.connect.sink.SinkTaskContext;
 /**
  * The one place that pauses and resumes partitions, because three things pause them: a retry backoff, the bound on
  * writes in flight, and records held for their topic's dictionary. A partition is resumed only when no reason to pause
- * it is left, so the end of a backoff never lets a partition with too much in flight run, nor the other way round. Also the one place that asks Connect for an
- * early put(): Connect keeps a single wake-up time, so the earliest one asked for since the last poll is kept.
+ * it is left, so the end of a backoff never lets a partition with too much in flight run, nor the other way round.
+ * Also the one place that asks Connect for an early put(): Connect keeps a single wake-up time, so the earliest one
+ * asked for since the last poll is kept.
  * Used from the task thread only.
  */
 public final class PartitionPauses {

@@ -271,8 +271,9 @@ final class NodeLink implements AutoCloseable {
      * and only once the mark has reached the partition's previous write to the slot (docs/commands.md). Answers one
      * element per write: 1 applied, 0 a duplicate, the error text of the first write that failed (a GAP, or Redis's
      * reply), and -1 for each write after it, not run. ARGV: the number of writes, their topic/partition, max length,
-     * ttl ms and a stream's max age ms (0: none; one run shares them), then per write: command, offset, previous offset (-1: any), 1 with a mark key,
-     * payload length, payload. KEYS: per write its data key, then its mark key if it has one.
+     * ttl ms and a stream's max age ms (0: none; one run shares them), then per write: command, offset, previous offset
+     * (-1: any), 1 with a mark key, payload length, payload. KEYS: per write its data key, then its mark key if it has
+     * one.
      */
     static final byte[] APPEND_SCRIPT = """
             local n, tp, max, ttl, maxAge = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
